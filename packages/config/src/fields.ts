@@ -1,0 +1,33 @@
+// Reusable environment fields. Each one documents itself with .describe(): docs/configuration.md
+// and .env.example are generated from these descriptions.
+import { isAbsolute, resolve } from 'node:path'
+import { z } from 'zod'
+
+export const databaseUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+  .describe('PostgreSQL connection URL for the product database (records and the pg-boss queue).')
+
+export const secretsKey = z
+  .string()
+  .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex characters or base64')
+  .describe('AES-256-GCM key that encrypts server passwords and destination secrets at rest: 32 bytes, hex or base64. Generate with `openssl rand -hex 32`.')
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.')
+
+/** Colon-separated absolute directories, normalised; empty means none allowed. */
+export const pathRoots = (what: string) =>
+  z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const roots = value.split(':').filter((p) => p.length > 0)
+      for (const root of roots) {
+        if (!isAbsolute(root)) ctx.addIssue({ code: 'custom', message: `${root} is not an absolute path` })
+      }
+      return roots.map((r) => resolve(r))
+    })
+    .describe(`Colon-separated absolute directories ${what}. Unset means none.`)
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback)
+export const seconds = (fallback: number) => z.coerce.number().positive().default(fallback)

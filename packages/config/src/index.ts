@@ -1,0 +1,3 @@
+export * from './api.js'
+export * from './parse.js'
+export * from './runner.js'

@@ -1,0 +1,31 @@
+import { z } from 'zod'
+import { databaseUrl, logLevel, pathRoots, port, seconds, secretsKey } from './fields.js'
+
+export const runnerConfigSchema = z.object({
+  DATABASE_URL: databaseUrl,
+  SECRETS_KEY: secretsKey,
+  LOG_LEVEL: logLevel,
+  RESTORE_PATH_ROOTS: pathRoots('a file restore may write under'),
+  LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into'),
+  RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Restores one runner process performs at once.'),
+  RUNNER_LOST_AFTER_SECONDS: seconds(60).describe(
+    'A restore whose runner has not sent a heartbeat for this long is taken over (retried from scratch) or failed with runner_lost.',
+  ),
+  RUNNER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2).describe('Attempts per restore before a lost runner fails it with runner_lost.'),
+  SHUTDOWN_GRACE_SECONDS: seconds(300).describe('On SIGTERM, how long in-flight restores may run before they are failed cleanly.'),
+  RUNNER_TEMP_DIR: z.string().optional().describe('Directory for spooled artifacts (parallel pg_restore). Defaults to the OS temp directory.'),
+  PG_RESTORE_JOBS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('pg_restore -j for custom and tar dumps; above 1 the artifact is spooled to a temporary file first.'),
+  PG_BIN_DIR: z
+    .string()
+    .optional()
+    .describe('Directory with pg_restore and psql. Defaults to `pg_config --bindir`, then the newest /usr/lib/postgresql/*/bin.'),
+  METRICS_HOST: z.string().default('127.0.0.1').describe('Address of the runner health and metrics endpoint.'),
+  METRICS_PORT: port(9465).describe('Port of the runner health and metrics endpoint (0 = any free port).'),
+})
+export type RunnerConfig = z.output<typeof runnerConfigSchema>

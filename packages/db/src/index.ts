@@ -1,0 +1,8 @@
+export * from './client.js'
+export * from './migrate.js'
+export * from './queries/backups.js'
+export * from './queries/destinations.js'
+export * from './queries/plans.js'
+export * from './queries/servers.js'
+export * from './queries/workspaces.js'
+export * as schema from './schema.js'

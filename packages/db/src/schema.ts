@@ -1,0 +1,288 @@
+// The product database (drizzle). Every table carries workspace_id and every query filters on
+// it. Invariants that must hold whatever code touches a row live here as CHECK constraints;
+// the restore state machine's transition rules are a trigger in migrations/0001_*.sql.
+
+import {
+  BACKUP_FORMATS,
+  BACKUP_STATUSES,
+  DESTINATION_TYPES,
+  PLAN_MODES,
+  PLAN_TYPES,
+  RESTORE_ERROR_CODES,
+  RESTORE_STATUSES,
+  ROLES,
+  SERVER_ENGINES,
+  SSL_MODES,
+} from '@devpilot/contracts'
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+
+/** `col IN ('a', 'b')` built from a contracts array, so the database and the code share one list. */
+function oneOf(column: string, values: readonly string[]) {
+  return sql.raw(`${column} IN (${values.map((v) => `'${v}'`).join(', ')})`)
+}
+
+/** PostgreSQL's pg_lsn: compares as a WAL position, written as text like `0/1924858`. */
+export const pgLsn = customType<{ data: string; driverData: string }>({ dataType: () => 'pg_lsn' })
+
+const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow()
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
+export const workspaces = pgTable('workspaces', {
+  id: id(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+})
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    email: text('email').notNull(),
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_workspace_email_key').on(t.workspaceId, t.email), check('users_role_check', oneOf('role', ROLES))],
+)
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    tokenHash: text('token_hash').notNull().unique(),
+    name: text('name'),
+    createdAt: createdAt(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [check('api_tokens_hash_check', sql`${t.tokenHash} ~ '^[0-9a-f]{64}$'`)],
+)
+
+export const servers = pgTable(
+  'servers',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    name: text('name').notNull(),
+    engine: text('engine').notNull().default('postgresql'),
+    host: text('host').notNull(),
+    port: integer('port').notNull().default(5432),
+    username: text('username').notNull(),
+    /** AES-256-GCM ciphertext (packages/secrets), never plaintext. */
+    passwordCiphertext: text('password_ciphertext'),
+    maintenanceDatabase: text('maintenance_database').notNull().default('postgres'),
+    sslmode: text('sslmode').notNull().default('prefer'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    index('servers_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    check('servers_engine_check', oneOf('engine', SERVER_ENGINES)),
+    check('servers_sslmode_check', oneOf('sslmode', SSL_MODES)),
+    check('servers_port_check', sql`${t.port} BETWEEN 1 AND 65535`),
+    check('servers_password_ciphertext_check', sql`${t.passwordCiphertext} IS NULL OR ${t.passwordCiphertext} LIKE 'v1.%'`),
+  ],
+)
+
+export const destinations = pgTable(
+  'destinations',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    bucket: text('bucket'),
+    region: text('region'),
+    endpoint: text('endpoint'),
+    prefix: text('prefix'),
+    forcePathStyle: boolean('force_path_style'),
+    accessKeyId: text('access_key_id'),
+    /** AES-256-GCM ciphertext (packages/secrets), never plaintext. */
+    secretAccessKeyCiphertext: text('secret_access_key_ciphertext'),
+    path: text('path'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    index('destinations_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    check('destinations_type_check', oneOf('type', DESTINATION_TYPES)),
+    check(
+      'destinations_shape_check',
+      sql`(type = 's3' AND bucket IS NOT NULL AND region IS NOT NULL AND access_key_id IS NOT NULL AND secret_access_key_ciphertext LIKE 'v1.%' AND path IS NULL)
+       OR (type = 'local' AND path IS NOT NULL AND bucket IS NULL AND region IS NULL AND access_key_id IS NULL AND secret_access_key_ciphertext IS NULL)`,
+    ),
+  ],
+)
+
+export const plans = pgTable(
+  'plans',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    mode: text('mode').notNull().default('scheduled'),
+    sourceServerId: uuid('source_server_id').references(() => servers.id),
+    sourceDatabase: text('source_database'),
+    sourcePath: text('source_path'),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('plans_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    index('plans_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+    check('plans_type_check', oneOf('type', PLAN_TYPES)),
+    check('plans_mode_check', oneOf('mode', PLAN_MODES)),
+    check(
+      'plans_source_check',
+      sql`(type = 'database' AND source_database IS NOT NULL AND source_path IS NULL)
+       OR (type = 'files' AND source_path IS NOT NULL AND source_server_id IS NULL AND source_database IS NULL)`,
+    ),
+  ],
+)
+
+export const backups = pgTable(
+  'backups',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id),
+    status: text('status').notNull().default('pending'),
+    format: text('format').notNull(),
+    artifactKey: text('artifact_key').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    snapshotLsn: pgLsn('snapshot_lsn'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    index('backups_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    index('backups_plan_created_idx').on(t.workspaceId, t.planId, t.createdAt.desc(), t.id.desc()),
+    index('backups_status_created_idx').on(t.workspaceId, t.status, t.createdAt.desc(), t.id.desc()),
+    index('backups_artifact_key_trgm_idx').using('gin', sql`${t.artifactKey} gin_trgm_ops`),
+    check('backups_status_check', oneOf('status', BACKUP_STATUSES)),
+    check('backups_format_check', oneOf('format', BACKUP_FORMATS)),
+    check('backups_size_check', sql`${t.sizeBytes} IS NULL OR ${t.sizeBytes} >= 0`),
+    check('backups_sha256_check', sql`${t.sha256} IS NULL OR ${t.sha256} ~ '^[0-9a-f]{64}$'`),
+    check('backups_completed_check', sql`${t.status} <> 'completed' OR ${t.completedAt} IS NOT NULL`),
+    check('backups_times_check', sql`${t.completedAt} IS NULL OR ${t.startedAt} IS NULL OR ${t.completedAt} >= ${t.startedAt}`),
+  ],
+)
+
+export const restores = pgTable(
+  'restores',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backups.id),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    status: text('status').notNull().default('pending'),
+    targetServerId: uuid('target_server_id').references(() => servers.id),
+    targetDatabase: text('target_database'),
+    targetPath: text('target_path'),
+    overwrite: boolean('overwrite').notNull().default(false),
+    triggeredByUserId: uuid('triggered_by_user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    bytesDone: bigint('bytes_done', { mode: 'number' }).notNull().default(0),
+    bytesTotal: bigint('bytes_total', { mode: 'number' }),
+    idempotencyKey: text('idempotency_key'),
+    requestFingerprint: text('request_fingerprint'),
+    /** Runner bookkeeping: which process holds it, its last sign of life, how many tries so far. */
+    attempt: integer('attempt').notNull().default(0),
+    runnerId: text('runner_id'),
+    heartbeatAt: ts('heartbeat_at'),
+  },
+  (t) => [
+    index('restores_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    index('restores_backup_created_idx').on(t.backupId, t.createdAt.desc(), t.id.desc()),
+    index('restores_plan_created_idx').on(t.planId, t.createdAt.desc(), t.id.desc()),
+    index('restores_status_created_idx').on(t.workspaceId, t.status, t.createdAt.desc(), t.id.desc()),
+    index('restores_heartbeat_idx').on(t.heartbeatAt).where(sql`status = 'in_progress'`),
+    // One active restore per target, across every runner: the second claimant's UPDATE fails here.
+    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(sql`status = 'in_progress'`),
+    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(sql`status = 'in_progress'`),
+    uniqueIndex('restores_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    check('restores_status_check', oneOf('status', RESTORE_STATUSES)),
+    check('restores_error_code_check', sql`${t.errorCode} IS NULL OR ${oneOf('error_code', RESTORE_ERROR_CODES)}`),
+    // pending: no start, no finish. in_progress: start only. completed/failed: both. failed: error set.
+    check(
+      'restores_status_fields_check',
+      sql`(status = 'pending' AND started_at IS NULL AND completed_at IS NULL AND error_code IS NULL AND error_message IS NULL)
+       OR (status = 'in_progress' AND started_at IS NOT NULL AND completed_at IS NULL AND error_code IS NULL AND error_message IS NULL)
+       OR (status = 'completed' AND started_at IS NOT NULL AND completed_at IS NOT NULL AND error_code IS NULL AND error_message IS NULL)
+       OR (status = 'failed' AND started_at IS NOT NULL AND completed_at IS NOT NULL AND error_code IS NOT NULL AND error_message IS NOT NULL)`,
+    ),
+    check('restores_times_order_check', sql`(started_at IS NULL OR started_at >= created_at) AND (completed_at IS NULL OR completed_at >= started_at)`),
+    check(
+      'restores_target_check',
+      sql`(target_path IS NULL AND target_server_id IS NOT NULL AND target_database IS NOT NULL)
+       OR (target_path IS NOT NULL AND target_server_id IS NULL AND target_database IS NULL)`,
+    ),
+    check('restores_progress_check', sql`bytes_done >= 0 AND (bytes_total IS NULL OR bytes_total >= 0)`),
+    check('restores_attempt_check', sql`attempt >= 0`),
+  ],
+)
+
+/** Append-only audit of every restore status change, written by a trigger (migrations/0001). */
+export const restoreTransitions = pgTable(
+  'restore_transitions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    restoreId: uuid('restore_id')
+      .notNull()
+      .references(() => restores.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    attempt: integer('attempt').notNull(),
+    runnerId: text('runner_id'),
+    errorCode: text('error_code'),
+    at: timestamp('at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('restore_transitions_restore_idx').on(t.restoreId, t.id)],
+)

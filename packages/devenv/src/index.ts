@@ -1,0 +1,5 @@
+export * from './free-port.js'
+export * from './local-postgres.js'
+export * from './local-s3.js'
+export * from './paths.js'
+export * from './pg-binaries.js'

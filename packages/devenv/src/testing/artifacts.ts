@@ -1,0 +1,50 @@
+// Real backup artifacts for tests and the demo: pg_dump in every format we restore, and tar
+// archives, produced by the system's tools exactly as a backup producer would.
+import { createHash } from 'node:crypto'
+import { createReadStream, statSync } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import type { DatabaseBackupFormat, FileBackupFormat } from '@devpilot/contracts'
+import { execa } from 'execa'
+import { findPgBinDir, pgBin } from '../pg-binaries.js'
+
+const DUMP_FORMAT_ARGS: Record<DatabaseBackupFormat, string[]> = {
+  pg_custom: ['--format=custom'],
+  pg_tar: ['--format=tar'],
+  pg_plain: ['--format=plain'],
+  pg_plain_gz: ['--format=plain', '--compress=6'],
+}
+
+/** Splits a postgres URL into libpq environment variables, so no password lands in argv. */
+export function libpqEnv(url: string): Record<string, string> {
+  const u = new URL(url)
+  return {
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  }
+}
+
+export async function pgDump(url: string, format: DatabaseBackupFormat, outFile: string, extraArgs: string[] = []): Promise<void> {
+  await execa(pgBin(findPgBinDir(), 'pg_dump'), [...DUMP_FORMAT_ARGS[format], '--file', outFile, ...extraArgs], { env: libpqEnv(url) })
+}
+
+export async function psql(url: string, script: string): Promise<string> {
+  const result = await execa(pgBin(findPgBinDir(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'], { env: libpqEnv(url), input: script })
+  return result.stdout
+}
+
+export async function makeTar(sourceDir: string, format: FileBackupFormat, outFile: string): Promise<void> {
+  await execa('tar', [format === 'tar_gz' ? '-czf' : '-cf', outFile, '-C', sourceDir, '.'])
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return hash.digest('hex')
+}
+
+export function fileSize(file: string): number {
+  return statSync(file).size
+}

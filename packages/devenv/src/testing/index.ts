@@ -1,0 +1,6 @@
+export * from './artifacts.js'
+export * from './databases.js'
+export * from './env.js'
+export * from './fixtures.js'
+export * from './scratch.js'
+export * from './wait-for.js'
