@@ -148,6 +148,14 @@ async function isRunning(binDir: string, dataDir: string, runAs: RunAs | null): 
   }
 }
 
+/** Stops a cluster left running in baseDir by a process that died (best effort). */
+export async function stopClusterIn(baseDir: string): Promise<void> {
+  const dataDir = join(resolve(baseDir), 'data')
+  const binDir = findPgBinDir()
+  const runAs = serverUser()
+  if (await isRunning(binDir, dataDir, runAs)) await runServerTool(runAs, pgBin(binDir, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w'])
+}
+
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const log = options.log ?? (() => {})
   const binDir = findPgBinDir()

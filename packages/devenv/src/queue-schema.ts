@@ -1,3 +1,10 @@
 // Installs pg-boss's schema and the restore queue into a database ahead of time (the test
 // template), so each test database cloned from it starts with the queue ready.
-export async function installQueueSchema(_url: string): Promise<void> {}
+import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+
+export async function installQueueSchema(url: string): Promise<void> {
+  const boss = createBoss({ url, max: 1, onError: (error) => console.error('[queue-schema]', error) })
+  await boss.start()
+  await ensureRestoreQueue(boss)
+  await boss.stop({ graceful: false, close: true })
+}

@@ -2,7 +2,7 @@
 // PostgreSQL clusters from the system's binaries (the product's and "another server"), a migrated
 // template database, and a real S3-protocol server on loopback — runs tap, tears it all down and
 // ends with `N passed, N failed`. Nothing needs to be running beforehand.
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrateDatabase } from '@devpilot/db'
 import { execa } from 'execa'
@@ -14,7 +14,9 @@ import { installQueueSchema } from '../queue-schema.js'
 import { countTapResults } from '../test-results.js'
 
 const TEMPLATE_DB = 'devpilot_template'
-const root = join(DATA_DIR, 'test')
+// One folder per run, so two `pnpm test` runs on one machine never share a cluster.
+const runsDir = join(DATA_DIR, 'test')
+const root = join(runsDir, `run-${process.pid}`)
 const log = (line: string) => console.log(`[test-env] ${line}`)
 
 const started: Array<{ stop(): Promise<void> }> = []
@@ -28,10 +30,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Clears the folders of earlier runs whose process is gone (killed runs leave clusters behind). */
+async function removeStaleRuns() {
+  if (!existsSync(runsDir)) return
+  for (const name of readdirSync(runsDir)) {
+    const pid = Number(/^run-(\d+)$/.exec(name)?.[1])
+    if (!pid || isAlive(pid)) continue
+    for (const cluster of ['pg-main', 'pg-second']) await stopClusterIn(join(runsDir, name, cluster)).catch(() => {})
+    rmSync(join(runsDir, name), { recursive: true, force: true })
+  }
+}
+
 let exitCode = 1
 try {
-  rmSync(join(root, 'scratch'), { recursive: true, force: true })
-  rmSync(join(root, 's3'), { recursive: true, force: true })
+  await removeStaleRuns()
   mkdirSync(join(root, 'scratch'), { recursive: true })
 
   const t0 = Date.now()
@@ -78,5 +99,6 @@ try {
   console.log('0 passed, 1 failed')
 } finally {
   await stopAll()
+  if (exitCode === 0) rmSync(root, { recursive: true, force: true })
 }
 process.exit(exitCode)
