@@ -18,7 +18,8 @@ export function parseEnv<S extends z.ZodType>(service: string, schema: S, env: N
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)'
-    return issue.code === 'invalid_type' && issue.input === undefined ? `${name} is required but not set` : `${name}: ${issue.message}`
+    const missing = issue.path.length === 1 && cleaned[String(issue.path[0])] === undefined
+    return missing ? `${name} is required but not set` : `${name}: ${issue.message}`
   })
   throw new ConfigError(service, problems)
 }
