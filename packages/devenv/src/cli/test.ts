@@ -10,8 +10,10 @@ import postgres from 'postgres'
 import { type LocalCluster, startLocalCluster, stopClusterIn } from '../local-postgres.js'
 import { type LocalS3, startLocalS3 } from '../local-s3.js'
 import { DATA_DIR, PROJECT_ROOT } from '../paths.js'
+import { findPgBinDir } from '../pg-binaries.js'
 import { installQueueSchema } from '../queue-schema.js'
 import { countTapResults } from '../test-results.js'
+import { ensureWal2json } from '../wal2json.js'
 
 const TEMPLATE_DB = 'devpilot_template'
 // One folder per run, so two `pnpm test` runs on one machine never share a cluster.
@@ -56,6 +58,7 @@ try {
   mkdirSync(join(root, 'scratch'), { recursive: true })
 
   const t0 = Date.now()
+  await ensureWal2json(findPgBinDir(), log)
   const [main, second]: LocalCluster[] = await Promise.all([
     startLocalCluster({ baseDir: join(root, 'pg-main'), fresh: true, fast: true, log }),
     startLocalCluster({ baseDir: join(root, 'pg-second'), fresh: true, fast: true, log }),

@@ -1,4 +1,5 @@
 export * from './artifacts.js'
+export * from './cdc.js'
 export * from './databases.js'
 export * from './env.js'
 export * from './fixtures.js'
