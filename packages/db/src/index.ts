@@ -1,5 +1,6 @@
 export * from './client.js'
 export * from './migrate.js'
+export * from './queries/api-tokens.js'
 export * from './queries/backups.js'
 export * from './queries/destinations.js'
 export * from './queries/pagination.js'
