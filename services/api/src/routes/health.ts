@@ -11,7 +11,7 @@ const READY_TIMEOUT_MS = 2_000
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database }) => {
   app.get(
     '/healthz',
-    { schema: { operationId: 'getHealth', summary: 'Liveness', tags: ['operations'], security: [], response: { 200: healthSchema } } },
+    { schema: { operationId: 'getHealth', summary: 'Liveness', tags: ['operations'], security: [], response: { 200: healthSchema, ...problemResponses() } } },
     async () => ({ status: 'ok' as const }),
   )
 
