@@ -35,7 +35,10 @@ t.test('servers: create, read, patch and soft delete; the password is write-only
   const deleted = await admin.DELETE('/v1/servers/{id}', { params: { path: { id: server.id } } })
   t.equal(deleted.response.status, 204)
   t.equal((await viewer.GET('/v1/servers/{id}', { params: { path: { id: server.id } } })).response.status, 404)
-  t.notOk((await viewer.GET('/v1/servers')).data?.items.some((s) => s.id === server.id), 'gone from the list')
+  t.notOk(
+    (await viewer.GET('/v1/servers')).data?.items.some((s) => s.id === server.id),
+    'gone from the list',
+  )
   t.equal((await admin.DELETE('/v1/servers/{id}', { params: { path: { id: server.id } } })).response.status, 404, 'second delete is 404')
   const [row] = await h.database.sql<{ deleted: boolean }[]>`SELECT deleted_at IS NOT NULL AS deleted FROM servers WHERE id = ${server.id}`
   t.equal(row?.deleted, true, 'the row stays for history')
@@ -43,7 +46,15 @@ t.test('servers: create, read, patch and soft delete; the password is write-only
 
 t.test('destinations: s3 secret is write-only, local paths must be under LOCAL_DESTINATION_ROOTS, enable/disable, soft delete', async (t) => {
   const s3 = await admin.POST('/v1/destinations', {
-    body: { name: 'bucket', type: 's3', bucket: 'backups', region: 'eu-west-1', accessKeyId: 'AKIA1', secretAccessKey: 'very-secret-key', forcePathStyle: true },
+    body: {
+      name: 'bucket',
+      type: 's3',
+      bucket: 'backups',
+      region: 'eu-west-1',
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 'very-secret-key',
+      forcePathStyle: true,
+    },
   })
   t.equal(s3.response.status, 201)
   t.match(s3.data, { type: 's3', bucket: 'backups', accessKeyId: 'AKIA1', enabled: true, endpoint: null })
@@ -79,11 +90,15 @@ t.test('plans, backups and the backup detail with restore history and restore su
   const dest = await admin.POST('/v1/destinations', { body: { name: 'd', type: 'local', path: join(h.destinationRoot, 'plans') } })
   const server = await admin.POST('/v1/servers', { body: { name: 's', host: 'h', username: 'u' } })
   const destinationId = dest.data?.id ?? ''
-  const plan = await admin.POST('/v1/plans', { body: { name: 'Nightly orders', type: 'database', sourceServerId: server.data?.id, sourceDatabase: 'orders', destinationId } })
+  const plan = await admin.POST('/v1/plans', {
+    body: { name: 'Nightly orders', type: 'database', sourceServerId: server.data?.id, sourceDatabase: 'orders', destinationId },
+  })
   t.equal(plan.response.status, 201)
   t.match(plan.data, { type: 'database', mode: 'scheduled', sourceDatabase: 'orders' })
   const planId = plan.data?.id ?? ''
-  const files = await admin.POST('/v1/plans', { body: { name: 'Uploads', type: 'files', sourcePath: join(h.restoreRoot, 'uploads'), destinationId, mode: 'realtime' } })
+  const files = await admin.POST('/v1/plans', {
+    body: { name: 'Uploads', type: 'files', sourcePath: join(h.restoreRoot, 'uploads'), destinationId, mode: 'realtime' },
+  })
   t.match(files.data, { type: 'files', mode: 'realtime' })
   const badDest = await admin.POST('/v1/plans', { body: { name: 'x', type: 'database', sourceDatabase: 'x', destinationId: crypto.randomUUID() } })
   t.equal(badDest.response.status, 422)
@@ -119,11 +134,17 @@ t.test('plans, backups and the backup detail with restore history and restore su
   const r1 = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backupId } }, body: { targetDatabase: 'one' } })
   const r2 = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backupId } }, body: { targetDatabase: 'two' } })
   await h.database.sql`UPDATE restores SET status = 'in_progress', started_at = now() WHERE id = ${r1.data?.id ?? ''}`
-  await h.database.sql`UPDATE restores SET status = 'failed', completed_at = now(), error_code = 'target_unreachable', error_message = 'connection refused' WHERE id = ${r1.data?.id ?? ''}`
+  await h.database
+    .sql`UPDATE restores SET status = 'failed', completed_at = now(), error_code = 'target_unreachable', error_message = 'connection refused' WHERE id = ${r1.data?.id ?? ''}`
 
   const detail = await viewer.GET('/v1/backups/{id}', { params: { path: { id: backupId } } })
   t.equal(detail.response.status, 200)
-  t.match(detail.data, { id: backupId, plan: { id: planId, name: 'Nightly orders' }, destination: { id: destinationId, type: 'local' }, artifactKey: 'orders/2026-01-01.dump' })
+  t.match(detail.data, {
+    id: backupId,
+    plan: { id: planId, name: 'Nightly orders' },
+    destination: { id: destinationId, type: 'local' },
+    artifactKey: 'orders/2026-01-01.dump',
+  })
   t.same(
     detail.data?.restores.items.map((r) => r.id),
     [r2.data?.id, r1.data?.id],

@@ -87,7 +87,14 @@ t.test('422 target_required when the plan has no usable source server and none i
   t.equal(res.error?.code, 'target_required')
 
   const gone = await insertServer(db, h.box, { workspaceId: team.workspaceId, name: 'gone', host: 'gone', username: 'u' })
-  const plan = await insertPlan(db, { workspaceId: team.workspaceId, name: 'p', type: 'database', sourceServerId: gone.id, sourceDatabase: 'app', destinationId: seeded.destinationId })
+  const plan = await insertPlan(db, {
+    workspaceId: team.workspaceId,
+    name: 'p',
+    type: 'database',
+    sourceServerId: gone.id,
+    sourceDatabase: 'app',
+    destinationId: seeded.destinationId,
+  })
   const b2 = await insertBackup(db, { workspaceId: team.workspaceId, planId: plan.id, format: 'pg_custom', artifactKey: 'p.dump', status: 'completed' })
   await h.client(team.admin.token).DELETE('/v1/servers/{id}', { params: { path: { id: gone.id } } })
   const afterDelete = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: b2.id } }, body: {} })
@@ -96,7 +103,10 @@ t.test('422 target_required when the plan has no usable source server and none i
 })
 
 t.test('kind mismatches and foreign or deleted target servers are 422 validation_failed', async (t) => {
-  const pathForDb = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: seeded.backupId } }, body: { targetPath: join(h.restoreRoot, 'x') } })
+  const pathForDb = await operator.POST('/v1/backups/{id}/restores', {
+    params: { path: { id: seeded.backupId } },
+    body: { targetPath: join(h.restoreRoot, 'x') },
+  })
   t.equal(pathForDb.response.status, 422)
   t.equal(pathForDb.error?.code, 'validation_failed')
   t.equal(pathForDb.error?.errors?.[0]?.path, 'body.targetPath')
@@ -107,12 +117,27 @@ t.test('kind mismatches and foreign or deleted target servers are 422 validation
   t.equal(foreignRes.response.status, 422)
   t.equal(foreignRes.error?.errors?.[0]?.path, 'body.targetServerId')
 
-  const filesPlan = await insertPlan(db, { workspaceId: team.workspaceId, name: 'files', type: 'files', sourcePath: join(h.restoreRoot, 'site'), destinationId: seeded.destinationId })
-  const filesBackup = await insertBackup(db, { workspaceId: team.workspaceId, planId: filesPlan.id, format: 'tar_gz', artifactKey: 'site.tgz', status: 'completed' })
+  const filesPlan = await insertPlan(db, {
+    workspaceId: team.workspaceId,
+    name: 'files',
+    type: 'files',
+    sourcePath: join(h.restoreRoot, 'site'),
+    destinationId: seeded.destinationId,
+  })
+  const filesBackup = await insertBackup(db, {
+    workspaceId: team.workspaceId,
+    planId: filesPlan.id,
+    format: 'tar_gz',
+    artifactKey: 'site.tgz',
+    status: 'completed',
+  })
   const dbForFiles = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: filesBackup.id } }, body: { targetDatabase: 'app' } })
   t.equal(dbForFiles.response.status, 422)
   t.equal(dbForFiles.error?.errors?.[0]?.path, 'body.targetDatabase')
-  const serverForFiles = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: filesBackup.id } }, body: { targetServerId: seeded.serverId } })
+  const serverForFiles = await operator.POST('/v1/backups/{id}/restores', {
+    params: { path: { id: filesBackup.id } },
+    body: { targetServerId: seeded.serverId },
+  })
   t.equal(serverForFiles.response.status, 422)
 
   const ok = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: filesBackup.id } }, body: {} })
@@ -121,7 +146,13 @@ t.test('kind mismatches and foreign or deleted target servers are 422 validation
 })
 
 t.test('target paths outside RESTORE_PATH_ROOTS are refused, including `..` escapes', async (t) => {
-  const filesPlan = await insertPlan(db, { workspaceId: team.workspaceId, name: 'files2', type: 'files', sourcePath: '/etc', destinationId: seeded.destinationId })
+  const filesPlan = await insertPlan(db, {
+    workspaceId: team.workspaceId,
+    name: 'files2',
+    type: 'files',
+    sourcePath: '/etc',
+    destinationId: seeded.destinationId,
+  })
   const backup = await insertBackup(db, { workspaceId: team.workspaceId, planId: filesPlan.id, format: 'tar', artifactKey: 'etc.tar', status: 'completed' })
   const before = await restoreCount()
   for (const targetPath of [undefined, '/tmp/elsewhere', `${h.restoreRoot}/../escape`, 'relative/path', `${h.restoreRoot}-sibling`]) {
