@@ -355,7 +355,7 @@ export interface components {
              * @default pending
              * @enum {string}
              */
-            status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+            status?: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
         };
         BackupDetail: {
             artifactKey: string;
@@ -434,7 +434,7 @@ export interface components {
              * @default scheduled
              * @enum {string}
              */
-            mode: "scheduled" | "realtime";
+            mode?: "scheduled" | "realtime";
             name: string;
             sourceDatabase: string;
             sourceServerId?: string | null;
@@ -486,7 +486,7 @@ export interface components {
              * @default scheduled
              * @enum {string}
              */
-            mode: "scheduled" | "realtime";
+            mode?: "scheduled" | "realtime";
             name: string;
             /** Format: starts_with */
             sourcePath: string;
@@ -513,7 +513,7 @@ export interface components {
         };
         LocalDestinationCreate: {
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             name: string;
             /**
              * Format: starts_with
@@ -656,7 +656,7 @@ export interface components {
         };
         RestoreStart: {
             /** @default false */
-            overwrite: boolean;
+            overwrite?: boolean;
             /** @description Database backups: default the plan's source database. */
             targetDatabase?: string | null;
             /** @description File backups: absolute directory under RESTORE_PATH_ROOTS; default the plan's source path. */
@@ -702,7 +702,7 @@ export interface components {
             accessKeyId: string;
             bucket: string;
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             endpoint?: string | null;
             forcePathStyle?: boolean | null;
             name: string;
@@ -737,20 +737,20 @@ export interface components {
              * @default postgresql
              * @enum {string}
              */
-            engine: "postgresql";
+            engine?: "postgresql";
             host: string;
             /** @default postgres */
-            maintenanceDatabase: string;
+            maintenanceDatabase?: string;
             name: string;
             /** @description Write-only; stored encrypted. */
             password?: string;
             /** @default 5432 */
-            port: number;
+            port?: number;
             /**
              * @default prefer
              * @enum {string}
              */
-            sslmode: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+            sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
             username: string;
         };
         ServerPage: {
