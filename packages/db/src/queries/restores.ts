@@ -1,0 +1,107 @@
+// Restore records as the API reads and creates them. Creation takes a postgres.js transaction so
+// the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
+// together or not at all). Status changes belong to the runner, not to this file.
+import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/contracts'
+import { and, desc, eq } from 'drizzle-orm'
+import type postgres from 'postgres'
+import { type Db, isoTimestamp } from '../client.js'
+import { restores, users } from '../schema.js'
+import { afterCursor, toPage } from './pagination.js'
+
+const restoreColumns = {
+  id: restores.id,
+  backupId: restores.backupId,
+  planId: restores.planId,
+  status: restores.status,
+  targetServerId: restores.targetServerId,
+  targetDatabase: restores.targetDatabase,
+  targetPath: restores.targetPath,
+  overwrite: restores.overwrite,
+  triggeredByUserId: restores.triggeredByUserId,
+  triggeredByEmail: users.email,
+  createdAt: restores.createdAt,
+  startedAt: restores.startedAt,
+  completedAt: restores.completedAt,
+  errorCode: restores.errorCode,
+  errorMessage: restores.errorMessage,
+  bytesDone: restores.bytesDone,
+  bytesTotal: restores.bytesTotal,
+  requestFingerprint: restores.requestFingerprint,
+}
+function selectRestores(db: Db) {
+  return db.select(restoreColumns).from(restores).innerJoin(users, eq(users.id, restores.triggeredByUserId))
+}
+type RestoreRow = Awaited<ReturnType<typeof selectRestores>>[number]
+
+function toRestore(row: RestoreRow): Restore {
+  return {
+    id: row.id,
+    backupId: row.backupId,
+    planId: row.planId,
+    status: row.status as RestoreStatus,
+    target: { serverId: row.targetServerId, database: row.targetDatabase, path: row.targetPath, overwrite: row.overwrite },
+    triggeredBy: { userId: row.triggeredByUserId, email: row.triggeredByEmail },
+    createdAt: isoTimestamp(row.createdAt),
+    startedAt: isoTimestamp(row.startedAt),
+    completedAt: isoTimestamp(row.completedAt),
+    error: row.errorCode !== null ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal },
+    // Point-in-time restores arrive with issue 7; every restore until then is a plain one.
+    pointInTime: null,
+  }
+}
+
+export async function listRestores(db: Db, params: { workspaceId: string } & ListRestoresQuery): Promise<Page<Restore>> {
+  const rows = await selectRestores(db)
+    .where(
+      and(
+        eq(restores.workspaceId, params.workspaceId),
+        params.status ? eq(restores.status, params.status) : undefined,
+        params.planId ? eq(restores.planId, params.planId) : undefined,
+        params.backupId ? eq(restores.backupId, params.backupId) : undefined,
+        afterCursor(restores.createdAt, restores.id, params.cursor),
+      ),
+    )
+    .orderBy(desc(restores.createdAt), desc(restores.id))
+    .limit(params.limit + 1)
+  return toPage(rows, params.limit, toRestore)
+}
+
+export async function getRestore(db: Db, params: { workspaceId: string; id: string }): Promise<Restore | null> {
+  const [row] = await selectRestores(db).where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.id, params.id)))
+  return row ? toRestore(row) : null
+}
+
+/** The restore an Idempotency-Key already produced in this workspace, with the fingerprint of its request. */
+export async function findRestoreByIdempotencyKey(
+  db: Db,
+  params: { workspaceId: string; idempotencyKey: string },
+): Promise<{ restore: Restore; requestFingerprint: string | null } | null> {
+  const [row] = await selectRestores(db).where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.idempotencyKey, params.idempotencyKey)))
+  return row ? { restore: toRestore(row), requestFingerprint: row.requestFingerprint } : null
+}
+
+export interface NewRestore {
+  workspaceId: string
+  backupId: string
+  planId: string
+  triggeredByUserId: string
+  targetServerId: string | null
+  targetDatabase: string | null
+  targetPath: string | null
+  overwrite: boolean
+  idempotencyKey: string | null
+  requestFingerprint: string | null
+}
+
+/** Inserts a pending restore inside the caller's transaction; returns its id. */
+export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
+  const [row] = await tx<{ id: string }[]>`
+    INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
+                          overwrite, idempotency_key, request_fingerprint)
+    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, 'pending', ${input.triggeredByUserId}, ${input.targetServerId},
+            ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint})
+    RETURNING id`
+  if (!row) throw new Error('restore insert returned nothing')
+  return row.id
+}

@@ -1,0 +1,72 @@
+// Builds the Fastify app from already-opened handles (database, pg-boss, logger), without
+// listening, so tests and the OpenAPI generator can use it as is. Everything under /v1 is
+// authenticated; every error leaves as application/problem+json (problem.ts).
+import { randomUUID } from 'node:crypto'
+import type { ApiConfig } from '@devpilot/config'
+import type { Database } from '@devpilot/db'
+import { createSecretBox } from '@devpilot/secrets'
+import swagger from '@fastify/swagger'
+import scalar from '@scalar/fastify-api-reference'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { PgBoss } from 'pg-boss'
+import { registerAuthentication } from './auth.js'
+import type { AppDeps } from './deps.js'
+import { swaggerOptions, tidyDocument } from './openapi.js'
+import { registerProblemHandlers } from './problem.js'
+import { backupRoutes } from './routes/backups.js'
+import { destinationRoutes } from './routes/destinations.js'
+import { healthRoutes } from './routes/health.js'
+import { meRoutes } from './routes/me.js'
+import { planRoutes } from './routes/plans.js'
+import { restoreEventRoutes } from './routes/restore-events.js'
+import { restoreRoutes } from './routes/restores.js'
+import { serverRoutes } from './routes/servers.js'
+
+export interface BuildAppOptions {
+  config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'>
+  database: Database
+  boss: PgBoss
+  log: FastifyBaseLogger
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerProblemHandlers(app)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id))
+  })
+
+  const deps: AppDeps = {
+    config: options.config,
+    database: options.database,
+    boss: options.boss,
+    box: createSecretBox(options.config.SECRETS_KEY),
+  }
+
+  await app.register(swagger, swaggerOptions)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => tidyDocument(app.swagger()))
+  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Devpilot Restore API' } })
+
+  await app.register(healthRoutes, deps)
+  await app.register(async (v1) => {
+    registerAuthentication(v1, deps.database.db)
+    await v1.register(meRoutes, deps)
+    await v1.register(serverRoutes, deps)
+    await v1.register(destinationRoutes, deps)
+    await v1.register(planRoutes, deps)
+    await v1.register(backupRoutes, deps)
+    await v1.register(restoreRoutes, deps)
+    await v1.register(restoreEventRoutes, deps)
+  })
+  await app.ready()
+  return app
+}

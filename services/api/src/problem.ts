@@ -1,0 +1,125 @@
+// The one problem+json mapper (RFC 9457): every error the API answers with — validation, auth,
+// not found, conflicts and unexpected failures — leaves through toProblem. Unknown errors become
+// a generic 500 carrying the request id; their details go to the log only, never to the client.
+import { API_ERROR_STATUS, type ApiErrorCode, isAppError, type Problem, problemSchema } from '@devpilot/contracts'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+const TITLES: Record<ApiErrorCode, string> = {
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  validation_failed: 'Validation failed',
+  backup_not_restorable: 'Backup not restorable',
+  target_required: 'Restore target required',
+  idempotency_conflict: 'Idempotency key reused with a different request',
+  conflict: 'Conflict',
+  destination_in_use: 'Destination in use',
+  plan_not_realtime: 'Plan is not real-time',
+  target_time_out_of_range: 'Target time out of range',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  not_ready: 'Not ready',
+  internal_error: 'Internal error',
+}
+
+interface ProblemInput {
+  code: ApiErrorCode
+  status?: number
+  detail: string
+  errors?: Array<{ path: string; message: string }>
+}
+
+export function buildProblem(request: FastifyRequest, input: ProblemInput): Problem {
+  const status = input.status ?? API_ERROR_STATUS[input.code]
+  return {
+    type: `https://devpilot.dev/problems/${input.code.replaceAll('_', '-')}`,
+    title: TITLES[input.code],
+    status,
+    detail: input.detail,
+    instance: request.url.split('?')[0] ?? request.url,
+    code: input.code,
+    requestId: String(request.id),
+    ...(input.errors && input.errors.length > 0 ? { errors: input.errors } : {}),
+  }
+}
+
+function isApiErrorCode(code: string): code is ApiErrorCode {
+  return code in API_ERROR_STATUS
+}
+
+function fieldErrors(value: unknown): Array<{ path: string; message: string }> | undefined {
+  const parsed = problemSchema.shape.errors.safeParse(value)
+  return parsed.success ? parsed.data : undefined
+}
+
+/** Maps anything thrown in a request to a problem; `expose` false means "log it as a server fault". */
+export function toProblem(error: unknown, request: FastifyRequest): { problem: Problem; serverFault: boolean } {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as { validationContext?: string }).validationContext ?? 'request'
+    const errors = error.validation.map((v) => ({
+      path: [context, ...v.instancePath.split('/').filter((p) => p.length > 0)].join('.'),
+      message: v.message ?? 'invalid',
+    }))
+    return {
+      problem: buildProblem(request, { code: 'validation_failed', detail: 'The request does not match the schema; see `errors`.', errors }),
+      serverFault: false,
+    }
+  }
+  if (isAppError(error) && isApiErrorCode(error.code)) {
+    return {
+      problem: buildProblem(request, { code: error.code, status: error.status, detail: error.message, errors: fieldErrors(error.details?.errors) }),
+      serverFault: error.status >= 500,
+    }
+  }
+  const fastifyError = error as Partial<FastifyError>
+  const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
+  if (statusCode === 413) return { problem: buildProblem(request, { code: 'payload_too_large', detail: 'The request body is too large.' }), serverFault: false }
+  if (statusCode === 415) {
+    return { problem: buildProblem(request, { code: 'unsupported_media_type', detail: 'Send JSON with Content-Type: application/json.' }), serverFault: false }
+  }
+  if (statusCode >= 400 && statusCode < 500 && typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
+    // Fastify's own client errors (malformed JSON, empty JSON body...): their messages hold no secrets.
+    return { problem: buildProblem(request, { code: 'validation_failed', detail: fastifyError.message ?? 'Bad request.' }), serverFault: false }
+  }
+  return {
+    problem: buildProblem(request, {
+      code: 'internal_error',
+      detail: `Something went wrong on our side. Quote request id ${String(request.id)} when reporting it.`,
+    }),
+    serverFault: true,
+  }
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const { problem, serverFault } = toProblem(error, request)
+    if (serverFault) request.log.error({ err: error, code: problem.code }, 'request failed')
+    else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
+    return sendProblem(reply, problem)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    return sendProblem(reply, buildProblem(request, { code: 'not_found', detail: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.` }))
+  })
+}
+
+/** OpenAPI response entries for the problems an operation can answer with, grouped by status. */
+export function problemResponses(...codes: ApiErrorCode[]) {
+  const byStatus = new Map<number, ApiErrorCode[]>()
+  for (const code of [...codes, 'internal_error' as const]) {
+    const status = API_ERROR_STATUS[code]
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      { description: `Problem: ${list.map((c) => `\`${c}\``).join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } },
+    ]),
+  )
+}

@@ -1,0 +1,95 @@
+// /v1/plans: backup plans, the plan detail with its restore summary, and every restore of every
+// backup of a plan.
+import {
+  createPlanSchema,
+  idParamsSchema,
+  listPlansQuerySchema,
+  paginationQuerySchema,
+  planDetailSchema,
+  planPageSchema,
+  planSchema,
+  restorePageSchema,
+} from '@devpilot/contracts'
+import { getPlan, listPlans, listRestores, planRestoreSummary } from '@devpilot/db'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { bearerSecurity, principalOf } from '../auth.js'
+import type { AppDeps } from '../deps.js'
+import { found } from '../not-found.js'
+import { problemResponses } from '../problem.js'
+import { createPlanChecked } from '../use-cases/create-plan.js'
+
+const tags = ['plans']
+
+export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const { db } = deps.database
+
+  app.post(
+    '/v1/plans',
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        operationId: 'createPlan',
+        summary: 'Create a backup plan',
+        tags,
+        security: bearerSecurity,
+        body: createPlanSchema,
+        response: { 201: planSchema, ...problemResponses('unauthorized', 'forbidden', 'validation_failed') },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await createPlanChecked(deps, principalOf(request).workspaceId, request.body)),
+  )
+
+  app.get(
+    '/v1/plans',
+    {
+      schema: {
+        operationId: 'listPlans',
+        summary: 'List backup plans, newest first',
+        tags,
+        security: bearerSecurity,
+        querystring: listPlansQuerySchema,
+        response: { 200: planPageSchema, ...problemResponses('unauthorized', 'validation_failed') },
+      },
+    },
+    async (request) => listPlans(db, { workspaceId: principalOf(request).workspaceId, ...request.query }),
+  )
+
+  app.get(
+    '/v1/plans/:id',
+    {
+      schema: {
+        operationId: 'getPlan',
+        summary: 'Get a plan with its restore summary',
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        response: { 200: planDetailSchema, ...problemResponses('unauthorized', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => {
+      const { workspaceId } = principalOf(request)
+      const plan = found(await getPlan(db, { workspaceId, id: request.params.id }), 'plan')
+      return { ...plan, restoreSummary: await planRestoreSummary(db, { workspaceId, planId: plan.id }) }
+    },
+  )
+
+  app.get(
+    '/v1/plans/:id/restores',
+    {
+      schema: {
+        operationId: 'listPlanRestores',
+        summary: "List every restore of the plan's backups, newest first",
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        querystring: paginationQuerySchema,
+        response: { 200: restorePageSchema, ...problemResponses('unauthorized', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => {
+      const { workspaceId } = principalOf(request)
+      const plan = found(await getPlan(db, { workspaceId, id: request.params.id }), 'plan')
+      return listRestores(db, { workspaceId, planId: plan.id, ...request.query })
+    },
+  )
+}

@@ -1,0 +1,114 @@
+// Restores: start one from a backup, the per-backup and workspace-wide histories, one restore.
+// Server-sent events live in restore-events.ts.
+import {
+  idempotencyHeadersSchema,
+  idParamsSchema,
+  listRestoresQuerySchema,
+  paginationQuerySchema,
+  restorePageSchema,
+  restoreSchema,
+  startRestoreSchema,
+} from '@devpilot/contracts'
+import { getBackup, getRestore, listRestores } from '@devpilot/db'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { bearerSecurity, principalOf } from '../auth.js'
+import type { AppDeps } from '../deps.js'
+import { found } from '../not-found.js'
+import { problemResponses } from '../problem.js'
+import { startRestore } from '../use-cases/start-restore.js'
+
+const tags = ['restores']
+
+export const restoreRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const { db } = deps.database
+
+  app.post(
+    '/v1/backups/:id/restores',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        operationId: 'startRestore',
+        summary: 'Start a restore of a completed backup',
+        description:
+          "Empty target fields default to the plan's source. The pending record and its job are created in one transaction. With an `Idempotency-Key`, repeating the same request answers 200 with the first restore (header `Idempotent-Replayed: true`); the same key with another body is `idempotency_conflict`.",
+        tags: ['backups', ...tags],
+        security: bearerSecurity,
+        params: idParamsSchema,
+        headers: idempotencyHeadersSchema,
+        body: startRestoreSchema,
+        response: {
+          200: restoreSchema,
+          202: restoreSchema,
+          ...problemResponses(
+            'unauthorized',
+            'forbidden',
+            'not_found',
+            'validation_failed',
+            'backup_not_restorable',
+            'idempotency_conflict',
+            'target_required',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await startRestore(deps, principalOf(request), {
+        backupId: request.params.id,
+        body: request.body,
+        idempotencyKey: request.headers['idempotency-key'],
+      })
+      if (result.replayed) return reply.code(200).header('idempotent-replayed', 'true').send(result.restore)
+      return reply.code(202).send(result.restore)
+    },
+  )
+
+  app.get(
+    '/v1/backups/:id/restores',
+    {
+      schema: {
+        operationId: 'listBackupRestores',
+        summary: "A backup's restore history, newest first",
+        tags: ['backups', ...tags],
+        security: bearerSecurity,
+        params: idParamsSchema,
+        querystring: paginationQuerySchema,
+        response: { 200: restorePageSchema, ...problemResponses('unauthorized', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => {
+      const { workspaceId } = principalOf(request)
+      const backup = found(await getBackup(db, { workspaceId, id: request.params.id }), 'backup')
+      return listRestores(db, { workspaceId, backupId: backup.id, ...request.query })
+    },
+  )
+
+  app.get(
+    '/v1/restores',
+    {
+      schema: {
+        operationId: 'listRestores',
+        summary: 'Every restore of the workspace, newest first',
+        tags,
+        security: bearerSecurity,
+        querystring: listRestoresQuerySchema,
+        response: { 200: restorePageSchema, ...problemResponses('unauthorized', 'validation_failed') },
+      },
+    },
+    async (request) => listRestores(db, { workspaceId: principalOf(request).workspaceId, ...request.query }),
+  )
+
+  app.get(
+    '/v1/restores/:id',
+    {
+      schema: {
+        operationId: 'getRestore',
+        summary: 'Get one restore',
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        response: { 200: restoreSchema, ...problemResponses('unauthorized', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => found(await getRestore(db, { workspaceId: principalOf(request).workspaceId, id: request.params.id }), 'restore'),
+  )
+}
