@@ -196,6 +196,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/plans/{id}/point-in-time-restores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a real-time plan to a moment
+         * @description Restores the latest base snapshot covering `targetTime`, then replays every transaction committed after the snapshot and at or before `targetTime` (inclusive, microseconds). Answers 202 with a restore whose `pointInTime` is set. Out of the window: 422 `target_time_out_of_range` with the window in the problem.
+         */
+        post: operations["startPointInTimeRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plans/{id}/restores": {
         parameters: {
             query?: never;
@@ -207,6 +227,46 @@ export interface paths {
         get: operations["listPlanRestores"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A real-time plan's restorable window
+         * @description A moment is restorable when a base snapshot completed at or before it and the segments from that snapshot on are contiguous up to a commit at or after it. `gaps` lists missing LSN ranges between segments.
+         */
+        get: operations["getPlanStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}/stream-segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a segment of a real-time plan's change stream
+         * @description The producer's integration: a segment is wal2json (format version 2) output stored in the plan's destination, covering [startLsn, endLsn). Segments of a plan must not overlap (409 `conflict`).
+         */
+        post: operations["registerStreamSegment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -581,6 +641,17 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        PlanStream: {
+            earliestRestorableAt: string | null;
+            gaps: components["schemas"]["StreamGap"][];
+            /** @description Every restorable interval; a moment is restorable when one contains it (inclusive). */
+            intervals: components["schemas"]["RestorableInterval"][];
+            latestRestorableAt: string | null;
+            /** Format: uuid */
+            planId: string;
+            segmentCount: number;
+            snapshots: components["schemas"]["StreamSnapshot"][];
+        };
         PointInTime: {
             appliedCommitAt: string | null;
             appliedLsn: string | null;
@@ -589,6 +660,19 @@ export interface components {
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            targetTime: string;
+        };
+        PointInTimeRestoreStart: {
+            /** @default false */
+            overwrite?: boolean;
+            /** @description Default the plan's source database. */
+            targetDatabase?: string | null;
+            /** @description Default the plan's source server. */
+            targetServerId?: string | null;
+            /**
+             * Format: date-time
+             * @description The moment to restore to, inclusive: every transaction committed at or before it is applied.
              */
             targetTime: string;
         };
@@ -610,10 +694,37 @@ export interface components {
             title: string;
             /** @description URI identifying the problem type. */
             type: string;
+            /** @description target_time_out_of_range: the moments that can be restored. */
+            window?: components["schemas"]["ProblemRestorableWindow"];
         };
         ProblemFieldError: {
             message: string;
             path: string;
+        };
+        ProblemRestorableWindow: {
+            earliestRestorableAt: string | null;
+            intervals: {
+                from: string;
+                to: string;
+            }[];
+            latestRestorableAt: string | null;
+        };
+        RestorableInterval: {
+            /**
+             * Format: uuid
+             * @description The base snapshot a restore to a moment in this interval starts from.
+             */
+            baseBackupId: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            to: string;
         };
         Restore: {
             /** Format: uuid */
@@ -768,6 +879,73 @@ export interface components {
             /** @enum {string} */
             sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
             username?: string;
+        };
+        StreamGap: {
+            afterLsn: string;
+            beforeLsn: string;
+        };
+        StreamSegment: {
+            artifactKey: string;
+            /** @enum {string} */
+            compression: "none" | "gzip";
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            createdAt: string;
+            endLsn: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            firstCommitAt: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            lastCommitAt: string;
+            /** Format: uuid */
+            planId: string;
+            sha256: string | null;
+            sizeBytes: number | null;
+            startLsn: string;
+        };
+        StreamSegmentCreate: {
+            /** @description Object key of the segment in the plan's destination. */
+            artifactKey: string;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            compression?: "none" | "gzip";
+            /** @description Where the segment ends (exclusive); the next segment begins here. */
+            endLsn: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 timestamp; up to microseconds are kept.
+             */
+            firstCommitAt: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 timestamp; up to microseconds are kept.
+             */
+            lastCommitAt: string;
+            sha256?: string | null;
+            sizeBytes?: number | null;
+            /** @description Where the segment begins: the end of the previous segment, or the base snapshot for the first. */
+            startLsn: string;
+        };
+        StreamSnapshot: {
+            /** Format: uuid */
+            backupId: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
+             */
+            completedAt: string;
+            snapshotLsn: string;
         };
     };
     responses: never;
@@ -1781,6 +1959,107 @@ export interface operations {
             };
         };
     };
+    startPointInTimeRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a start safely: the same key and body return the same restore. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointInTimeRestoreStart"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Restore"];
+                };
+            };
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Restore"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `plan_not_realtime`, `idempotency_conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `target_time_out_of_range`, `target_required` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPlanRestores: {
         parameters: {
             query?: {
@@ -1826,6 +2105,144 @@ export interface operations {
             };
             /** @description Problem: `not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPlanStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanStream"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerStreamSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamSegmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamSegment"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `plan_not_realtime`, `conflict` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

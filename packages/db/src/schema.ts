@@ -13,6 +13,7 @@ import {
   ROLES,
   SERVER_ENGINES,
   SSL_MODES,
+  STREAM_COMPRESSIONS,
 } from '@devpilot/contracts'
 import { sql } from 'drizzle-orm'
 import { bigint, boolean, check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
@@ -237,6 +238,10 @@ export const restores = pgTable(
     attempt: integer('attempt').notNull().default(0),
     runnerId: text('runner_id'),
     heartbeatAt: ts('heartbeat_at'),
+    /** Point-in-time restores: the requested moment (inclusive), and what replay reached. */
+    pitTargetTime: ts('pit_target_time'),
+    pitAppliedLsn: pgLsn('pit_applied_lsn'),
+    pitAppliedCommitAt: ts('pit_applied_commit_at'),
   },
   (t) => [
     index('restores_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
@@ -266,6 +271,46 @@ export const restores = pgTable(
     ),
     check('restores_progress_check', sql`bytes_done >= 0 AND (bytes_total IS NULL OR bytes_total >= 0)`),
     check('restores_attempt_check', sql`attempt >= 0`),
+    check('restores_pit_check', sql`pit_target_time IS NOT NULL OR (pit_applied_lsn IS NULL AND pit_applied_commit_at IS NULL)`),
+    check('restores_pit_target_check', sql`pit_target_time IS NULL OR target_path IS NULL`),
+  ],
+)
+
+/**
+ * A real-time plan's change stream: segments of wal2json (format version 2) output in the plan's
+ * destination, each covering [start_lsn, end_lsn). Segments of a plan never overlap; a missing
+ * range between two of them is a gap that bounds the restorable window.
+ */
+export const streamSegments = pgTable(
+  'stream_segments',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id),
+    artifactKey: text('artifact_key').notNull(),
+    startLsn: pgLsn('start_lsn').notNull(),
+    endLsn: pgLsn('end_lsn').notNull(),
+    firstCommitAt: ts('first_commit_at').notNull(),
+    lastCommitAt: ts('last_commit_at').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    compression: text('compression').notNull().default('none'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('stream_segments_plan_lsn_idx').on(t.workspaceId, t.planId, t.startLsn),
+    uniqueIndex('stream_segments_plan_start_key').on(t.planId, t.startLsn),
+    check('stream_segments_range_check', sql`${t.endLsn} > ${t.startLsn} AND ${t.lastCommitAt} >= ${t.firstCommitAt}`),
+    check('stream_segments_compression_check', oneOf('compression', STREAM_COMPRESSIONS)),
+    check('stream_segments_size_check', sql`${t.sizeBytes} IS NULL OR ${t.sizeBytes} >= 0`),
+    check('stream_segments_sha256_check', sql`${t.sha256} IS NULL OR ${t.sha256} ~ '^[0-9a-f]{64}$'`),
   ],
 )
 

@@ -22,6 +22,7 @@ import { planRoutes } from './routes/plans.js'
 import { restoreEventRoutes } from './routes/restore-events.js'
 import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
+import { streamRoutes } from './routes/stream.js'
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'>
@@ -66,6 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await v1.register(backupRoutes, deps)
     await v1.register(restoreRoutes, deps)
     await v1.register(restoreEventRoutes, deps)
+    await v1.register(streamRoutes, deps)
   })
   await app.ready()
   return app

@@ -11,6 +11,7 @@ export const OPENAPI_TAGS = [
   { name: 'plans', description: 'Backup plans and their restore summaries.' },
   { name: 'backups', description: 'Backup history, registered by the backup producer.' },
   { name: 'restores', description: 'Restore requests and their history.' },
+  { name: 'point-in-time', description: 'Real-time plans: change-stream segments, the restorable window, point-in-time restores.' },
 ]
 
 export const swaggerOptions: SwaggerOptions = {

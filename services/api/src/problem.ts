@@ -30,6 +30,7 @@ interface ProblemInput {
   status?: number
   detail: string
   errors?: Array<{ path: string; message: string }>
+  window?: Problem['window']
 }
 
 export function buildProblem(request: FastifyRequest, input: ProblemInput): Problem {
@@ -43,11 +44,17 @@ export function buildProblem(request: FastifyRequest, input: ProblemInput): Prob
     code: input.code,
     requestId: String(request.id),
     ...(input.errors && input.errors.length > 0 ? { errors: input.errors } : {}),
+    ...(input.window ? { window: input.window } : {}),
   }
 }
 
 function isApiErrorCode(code: string): code is ApiErrorCode {
   return code in API_ERROR_STATUS
+}
+
+function restorableWindow(value: unknown): Problem['window'] {
+  const parsed = problemSchema.shape.window.safeParse(value)
+  return parsed.success ? parsed.data : undefined
 }
 
 function fieldErrors(value: unknown): Array<{ path: string; message: string }> | undefined {
@@ -70,7 +77,13 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   }
   if (isAppError(error) && isApiErrorCode(error.code)) {
     return {
-      problem: buildProblem(request, { code: error.code, status: error.status, detail: error.message, errors: fieldErrors(error.details?.errors) }),
+      problem: buildProblem(request, {
+        code: error.code,
+        status: error.status,
+        detail: error.message,
+        errors: fieldErrors(error.details?.errors),
+        window: restorableWindow(error.details?.window),
+      }),
       serverFault: error.status >= 500,
     }
   }

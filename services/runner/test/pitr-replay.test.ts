@@ -4,12 +4,12 @@ import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createGunzip } from 'node:zlib'
+import { microsToIso, toMicros } from '@devpilot/contracts'
 import { captureSegment, createEmptyDatabase, createSlotAndSnapshot, dropSlot, libpqEnv, psql, scratchDir, testEnv, uniqueName } from '@devpilot/devenv/testing'
 import { execa } from 'execa'
 import postgres from 'postgres'
 import t from 'tap'
 import { type ReplaySegment, replayToMoment } from '../src/restore/pitr/replay.js'
-import { microsToIso, toMicros } from '../src/restore/pitr/time.js'
 
 const SCHEMA = `
   CREATE SCHEMA app;

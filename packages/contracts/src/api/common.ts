@@ -44,6 +44,15 @@ export const problemSchema = z
       .array(z.object({ path: z.string(), message: z.string() }).meta({ id: 'ProblemFieldError' }))
       .optional()
       .describe('Per-field problems (validation_failed).'),
+    window: z
+      .object({
+        earliestRestorableAt: z.string().nullable(),
+        latestRestorableAt: z.string().nullable(),
+        intervals: z.array(z.object({ from: z.string(), to: z.string() })),
+      })
+      .optional()
+      .meta({ id: 'ProblemRestorableWindow' })
+      .describe('target_time_out_of_range: the moments that can be restored.'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' })
 export type Problem = z.infer<typeof problemSchema>

@@ -27,6 +27,9 @@ const restoreColumns = {
   bytesDone: restores.bytesDone,
   bytesTotal: restores.bytesTotal,
   requestFingerprint: restores.requestFingerprint,
+  pitTargetTime: restores.pitTargetTime,
+  pitAppliedLsn: restores.pitAppliedLsn,
+  pitAppliedCommitAt: restores.pitAppliedCommitAt,
 }
 function selectRestores(db: Db) {
   return db.select(restoreColumns).from(restores).innerJoin(users, eq(users.id, restores.triggeredByUserId))
@@ -46,8 +49,16 @@ function toRestore(row: RestoreRow): Restore {
     completedAt: isoTimestamp(row.completedAt),
     error: row.errorCode !== null ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
     progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal },
-    // Point-in-time restores arrive with issue 7; every restore until then is a plain one.
-    pointInTime: null,
+    // A point-in-time restore restores its backup (the base snapshot) and replays up to the target time.
+    pointInTime:
+      row.pitTargetTime !== null
+        ? {
+            targetTime: isoTimestamp(row.pitTargetTime),
+            baseBackupId: row.backupId,
+            appliedLsn: row.pitAppliedLsn,
+            appliedCommitAt: isoTimestamp(row.pitAppliedCommitAt),
+          }
+        : null,
   }
 }
 
@@ -92,15 +103,18 @@ export interface NewRestore {
   overwrite: boolean
   idempotencyKey: string | null
   requestFingerprint: string | null
+  /** Point-in-time restores only: the moment to replay up to (inclusive). */
+  pitTargetTime?: string | null
 }
 
 /** Inserts a pending restore inside the caller's transaction; returns its id. */
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
-                          overwrite, idempotency_key, request_fingerprint)
+                          overwrite, idempotency_key, request_fingerprint, pit_target_time)
     VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, 'pending', ${input.triggeredByUserId}, ${input.targetServerId},
-            ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint})
+            ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
+            ${input.pitTargetTime ?? null})
     RETURNING id`
   if (!row) throw new Error('restore insert returned nothing')
   return row.id

@@ -33,7 +33,7 @@ export function requestFingerprint(backupId: string, body: StartRestore): string
   return createHash('sha256').update(canonical).digest('hex')
 }
 
-async function replay(deps: AppDeps, workspaceId: string, key: string, fingerprint: string): Promise<StartRestoreResult | null> {
+export async function replay(deps: AppDeps, workspaceId: string, key: string, fingerprint: string): Promise<StartRestoreResult | null> {
   const existing = await findRestoreByIdempotencyKey(deps.database.db, { workspaceId, idempotencyKey: key })
   if (!existing) return null
   if (existing.requestFingerprint !== fingerprint) {
@@ -42,7 +42,12 @@ async function replay(deps: AppDeps, workspaceId: string, key: string, fingerpri
   return { restore: existing.restore, replayed: true }
 }
 
-async function resolveTarget(deps: AppDeps, workspaceId: string, planId: string, body: StartRestore): Promise<EffectiveTarget> {
+export async function resolveTarget(
+  deps: AppDeps,
+  workspaceId: string,
+  planId: string,
+  body: Pick<StartRestore, 'targetServerId' | 'targetDatabase' | 'targetPath'>,
+): Promise<EffectiveTarget> {
   const { db } = deps.database
   const plan = found(await getPlan(db, { workspaceId, id: planId }), 'plan')
   if (plan.type === 'database') {
@@ -75,7 +80,7 @@ export async function startRestore(
   principal: Principal,
   params: { backupId: string; body: StartRestore; idempotencyKey: string | undefined },
 ): Promise<StartRestoreResult> {
-  const { db, sql } = deps.database
+  const { db } = deps.database
   const { workspaceId } = principal
   const backup = found(await getBackup(db, { workspaceId, id: params.backupId }), 'backup')
   const key = params.idempotencyKey ?? null
@@ -88,25 +93,56 @@ export async function startRestore(
     throw new AppError('backup_not_restorable', `Only completed backups can be restored; this one is ${backup.status}.`)
   }
   const target = await resolveTarget(deps, workspaceId, backup.planId, params.body)
+  return createRestore(deps, principal, {
+    backupId: backup.id,
+    planId: backup.planId,
+    target,
+    overwrite: params.body.overwrite,
+    idempotencyKey: key,
+    requestFingerprint: fingerprint,
+    pitTargetTime: null,
+  })
+}
 
+/**
+ * Inserts the pending record and enqueues its job in ONE transaction. A concurrent duplicate
+ * carrying the same Idempotency-Key loses on the unique index and is answered with the winner.
+ */
+export async function createRestore(
+  deps: AppDeps,
+  principal: Principal,
+  params: {
+    backupId: string
+    planId: string
+    target: EffectiveTarget
+    overwrite: boolean
+    idempotencyKey: string | null
+    requestFingerprint: string | null
+    pitTargetTime: string | null
+  },
+): Promise<StartRestoreResult> {
+  const { db, sql } = deps.database
+  const { workspaceId } = principal
+  const key = params.idempotencyKey
+  const fingerprint = params.requestFingerprint
   let restoreId: string
   try {
     restoreId = await sql.begin(async (tx) => {
       const id = await insertPendingRestore(tx, {
         workspaceId,
-        backupId: backup.id,
-        planId: backup.planId,
+        backupId: params.backupId,
+        planId: params.planId,
         triggeredByUserId: principal.userId,
-        ...target,
-        overwrite: params.body.overwrite,
+        ...params.target,
+        overwrite: params.overwrite,
         idempotencyKey: key,
         requestFingerprint: fingerprint,
+        pitTargetTime: params.pitTargetTime,
       })
       await enqueueRestoreJob(deps.boss, tx, { restoreId: id })
       return id
     })
   } catch (error) {
-    // Lost a race with an identical request carrying the same key: answer with the winner's restore.
     if (key !== null && fingerprint !== null && isUniqueViolation(error)) {
       const replayed = await replay(deps, workspaceId, key, fingerprint)
       if (replayed) return replayed

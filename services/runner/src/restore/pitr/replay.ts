@@ -3,8 +3,9 @@
 // first transaction that committed after the target time (as PostgreSQL's own
 // recovery_target_time does), so the result is the source as it was at that moment. Lines are
 // streamed: memory holds one line plus a bounded window of pipelined statements.
+
+import { lsnToBigInt, microsToIso, toMicros } from '@devpilot/contracts'
 import type postgres from 'postgres'
-import { lsnToBigInt, microsToIso, toMicros } from './time.js'
 import { columnText, columnTypeSql, parseWal2jsonLine, SegmentLineError, type Wal2jsonColumn, type Wal2jsonLine } from './wal2json.js'
 
 export type ReplayErrorCode = 'segment_corrupt' | 'stream_gap' | 'restore_tool_failed'
