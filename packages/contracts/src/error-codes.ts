@@ -29,6 +29,8 @@ export const RESTORE_ERROR_CODES = [
   'target_unreachable',
   'runner_lost',
   'runner_shutdown',
+  // A file archive with a member that could write outside the target (.., absolute, link escape, device).
+  'archive_unsafe',
   'stream_gap',
   'segment_corrupt',
   'internal_error',
