@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeTar, scratchDir, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { createHarness } from './harness.js'
 import { buildTree } from './file-tree.js'
+import { createHarness } from './harness.js'
 import { spawnRunner, waitReady } from './runner-process.js'
 
 const h = await createHarness(t)

@@ -41,7 +41,7 @@ async function victim(t: { teardown(fn: () => unknown): void }) {
   await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
   t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
   const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
-  await psql(url, "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);")
+  await psql(url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);')
   return { name, url, before: await fingerprint(url) }
 }
 
@@ -68,7 +68,11 @@ t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scr
   t.teardown(() => a.child.kill('SIGKILL'))
   await waitReady(a)
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
-  await waitFor(() => stagingDatabases(id), (dbs) => dbs.length === 1, { what: 'runner A to be restoring into staging' })
+  await waitFor(
+    () => stagingDatabases(id),
+    (dbs) => dbs.length === 1,
+    { what: 'runner A to be restoring into staging' },
+  )
   t.equal((await h.row(id)).runner_id, 'runner-a')
 
   a.child.kill('SIGKILL')
@@ -100,7 +104,11 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   t.teardown(() => a.child.kill('SIGKILL'))
   await waitReady(a)
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
-  await waitFor(() => stagingDatabases(id), (dbs) => dbs.length === 1, { what: 'runner C to be restoring into staging' })
+  await waitFor(
+    () => stagingDatabases(id),
+    (dbs) => dbs.length === 1,
+    { what: 'runner C to be restoring into staging' },
+  )
   a.child.kill('SIGKILL')
   await a.child
   const killedAt = Date.now()
@@ -114,7 +122,11 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   t.match(row.error_message, /runner-c/)
   t.ok(tookMs < (LOST_AFTER + 10) * 1000, `terminal ${tookMs} ms after the kill, within the bound`)
   t.same(await fingerprint(target.url), target.before, 'the target is unchanged')
-  await waitFor(() => stagingDatabases(id), (dbs) => dbs.length === 0, { what: 'the staging database to be dropped', timeoutMs: 10_000 })
+  await waitFor(
+    () => stagingDatabases(id),
+    (dbs) => dbs.length === 0,
+    { what: 'the staging database to be dropped', timeoutMs: 10_000 },
+  )
   b.child.kill('SIGTERM')
   await b.child
 })
@@ -127,7 +139,11 @@ t.test('SIGTERM: a restore still running after the grace period fails with runne
   t.teardown(() => a.child.kill('SIGKILL'))
   await waitReady(a)
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
-  await waitFor(() => stagingDatabases(id), (dbs) => dbs.length === 1, { what: 'the runner to be restoring into staging' })
+  await waitFor(
+    () => stagingDatabases(id),
+    (dbs) => dbs.length === 1,
+    { what: 'the runner to be restoring into staging' },
+  )
   a.child.kill('SIGTERM')
   const exit = await a.child
   t.equal(exit.exitCode, 0, 'the runner exits cleanly')
@@ -145,9 +161,17 @@ t.test('SIGTERM: a restore that finishes within the grace period completes, and 
   t.teardown(() => a.child.kill('SIGKILL'))
   await waitReady(a)
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
-  await waitFor(() => stagingDatabases(id), (dbs) => dbs.length === 1, { what: 'the runner to be restoring into staging' })
+  await waitFor(
+    () => stagingDatabases(id),
+    (dbs) => dbs.length === 1,
+    { what: 'the runner to be restoring into staging' },
+  )
   a.child.kill('SIGTERM')
-  await waitFor(() => a.output(), (o) => o.includes('stopping: no new restores'), { what: 'the runner to begin stopping' })
+  await waitFor(
+    () => a.output(),
+    (o) => o.includes('stopping: no new restores'),
+    { what: 'the runner to begin stopping' },
+  )
   const later = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: uniqueName('never') })
   await dropDatabase(env.DEVPILOT_TEST_PG_URL, gateName) // lets the in-flight restore finish
   const exit = await a.child

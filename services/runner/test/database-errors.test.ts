@@ -23,7 +23,10 @@ const s3 = await h.s3Destination({ prefix: 'nightly/db' })
 const sourceName = uniqueName('errsrc')
 await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${sourceName}"`)
 t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, sourceName))
-await psql(databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName), `CREATE TABLE backed_up (id int PRIMARY KEY, v text); INSERT INTO backed_up SELECT i, md5(i::text) FROM generate_series(1, 2000) i;`)
+await psql(
+  databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName),
+  `CREATE TABLE backed_up (id int PRIMARY KEY, v text); INSERT INTO backed_up SELECT i, md5(i::text) FROM generate_series(1, 2000) i;`,
+)
 const dumpFile = join(local.path, 'app.dump')
 await pgDump(databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName), 'pg_custom', dumpFile)
 await putObject(s3.client, s3.bucket, 'nightly/db/app.dump', readFileSync(dumpFile))

@@ -6,8 +6,8 @@ import { basename, dirname, join } from 'node:path'
 import { FILE_BACKUP_FORMATS } from '@devpilot/contracts'
 import { makeTar, scratchDir } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { createHarness } from './harness.js'
 import { buildTree, describeTree } from './file-tree.js'
+import { createHarness } from './harness.js'
 
 const h = await createHarness(t)
 await h.startRunner()

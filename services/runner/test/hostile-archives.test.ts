@@ -7,8 +7,8 @@ import { basename, dirname, join } from 'node:path'
 import { scratchDir } from '@devpilot/devenv/testing'
 import { execa } from 'execa'
 import t from 'tap'
-import { createHarness } from './harness.js'
 import { describeTree } from './file-tree.js'
+import { createHarness } from './harness.js'
 
 const h = await createHarness(t)
 await h.startRunner()

@@ -64,7 +64,11 @@ export async function createFixtureRoles(clusterUrl: string): Promise<{ owner: s
   return { owner, reader }
 }
 
-export async function createFixtureDatabase(clusterUrl: string, roles: { owner: string; reader: string }, name = uniqueName('src')): Promise<{ name: string; url: string }> {
+export async function createFixtureDatabase(
+  clusterUrl: string,
+  roles: { owner: string; reader: string },
+  name = uniqueName('src'),
+): Promise<{ name: string; url: string }> {
   await adminQuery(clusterUrl, `CREATE DATABASE "${name}"`)
   const url = databaseUrl(clusterUrl, name)
   await psql(url, FIXTURE_SQL(roles.owner, roles.reader))
