@@ -14,7 +14,11 @@ import { createRestoreWithJob, fileSize, makeTar, pgDump, psql, seedWorkspace, s
 import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
 import { execa } from 'execa'
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, kind: { type: 'string', default: 'files' } }, allowPositionals: true })
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: { mib: { type: 'string', default: '256' }, kind: { type: 'string', default: 'files' } },
+  allowPositionals: true,
+})
 const mib = Number(values.mib)
 const kind = values.kind === 'database' ? 'database' : 'files'
 const root = join(DATA_DIR, 'bench', `runner-memory-${process.pid}`)

@@ -4,7 +4,7 @@
 // leave the record unwritten (the product database unreachable) make pg-boss retry the job.
 
 import type { RunnerConfig } from '@devpilot/config'
-import type { DatabaseBackupFormat, FileBackupFormat } from '@devpilot/contracts'
+import { DATABASE_BACKUP_FORMATS, type DatabaseBackupFormat, FILE_BACKUP_FORMATS, type FileBackupFormat } from '@devpilot/contracts'
 import {
   claimRestore,
   completeRestore,
@@ -180,12 +180,13 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
   let afterComplete: (() => Promise<void>) | null = null
   try {
     if (run.target.path) {
+      if (!isFileFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a path.`)
       await restoreFiles({
         restoreId: run.id,
         attempt,
         targetPath: run.target.path,
         overwrite: run.overwrite,
-        format: run.backup.format as FileBackupFormat,
+        format: run.backup.format,
         roots: ctx.config.RESTORE_PATH_ROOTS,
         openInput,
         beforeMove: beforeCommit,
@@ -193,6 +194,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
         log,
       })
     } else {
+      if (!isDatabaseFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a database.`)
       if (!run.server || run.server.deleted || !run.target.database) throw restoreError('target_unreachable', 'The target server of this restore was deleted.')
       const server = targetServer(ctx, run.server)
       if (server.password) secrets.push(server.password)
@@ -202,7 +204,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
         server,
         targetDatabase: run.target.database,
         overwrite: run.overwrite,
-        format: run.backup.format as DatabaseBackupFormat,
+        format: run.backup.format,
         keepOwnership: run.plan.sourceServerId === run.server.id,
         openInput,
         tools: ctx.tools,
@@ -238,4 +240,12 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
   }
   log.info({ bytes: progress.bytesDone }, 'restore completed')
   if (afterComplete) await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker on the target'))
+}
+
+function isFileFormat(format: string): format is FileBackupFormat {
+  return (FILE_BACKUP_FORMATS as readonly string[]).includes(format)
+}
+
+function isDatabaseFormat(format: string): format is DatabaseBackupFormat {
+  return (DATABASE_BACKUP_FORMATS as readonly string[]).includes(format)
 }
