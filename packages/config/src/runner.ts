@@ -12,6 +12,10 @@ export const runnerConfigSchema = z.object({
     'A restore whose runner has not sent a heartbeat for this long is taken over (retried from scratch) or failed with runner_lost.',
   ),
   RUNNER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2).describe('Attempts per restore before a lost runner fails it with runner_lost.'),
+  RUNNER_TARGET_BUSY_RETRY_SECONDS: seconds(2).describe(
+    'When another restore holds the same target, how long a pending restore waits before its job is tried again (a finishing restore also wakes the next one at once).',
+  ),
+  RUNNER_ID: z.string().min(1).max(200).optional().describe('Name this runner records on the restores it runs. Defaults to <hostname>:<pid>:<random>.'),
   SHUTDOWN_GRACE_SECONDS: seconds(300).describe('On SIGTERM, how long in-flight restores may run before they are failed cleanly.'),
   RUNNER_TEMP_DIR: z.string().optional().describe('Directory for spooled artifacts (parallel pg_restore). Defaults to the OS temp directory.'),
   PG_RESTORE_JOBS: z.coerce

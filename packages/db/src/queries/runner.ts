@@ -1,0 +1,306 @@
+// The runner's side of a restore record: load everything a run needs, and every status change it
+// makes, each a guarded conditional UPDATE. A job carries only the restore id, so these queries
+// look a restore up by id and return its workspace id; ownership of a running restore is the pair
+// (runner_id, attempt), which fences off a runner that was presumed lost and came back.
+import type { BackupFormat, DestinationType, RestoreErrorCode, RestoreStatus, SslMode } from '@devpilot/contracts'
+import { sql } from 'drizzle-orm'
+import type { Db } from '../client.js'
+
+export interface RestoreRun {
+  id: string
+  workspaceId: string
+  status: RestoreStatus
+  attempt: number
+  runnerId: string | null
+  heartbeatAgeSeconds: number | null
+  overwrite: boolean
+  target: { serverId: string | null; database: string | null; path: string | null }
+  backup: { id: string; format: BackupFormat; artifactKey: string; sizeBytes: number | null; sha256: string | null }
+  plan: { id: string; sourceServerId: string | null }
+  destination: {
+    id: string
+    type: DestinationType
+    enabled: boolean
+    deleted: boolean
+    bucket: string | null
+    region: string | null
+    endpoint: string | null
+    prefix: string | null
+    forcePathStyle: boolean | null
+    accessKeyId: string | null
+    secretAccessKeyCiphertext: string | null
+    path: string | null
+  }
+  server: {
+    id: string
+    host: string
+    port: number
+    username: string
+    passwordCiphertext: string | null
+    maintenanceDatabase: string
+    sslmode: SslMode
+    deleted: boolean
+  } | null
+}
+
+interface RestoreRunRow extends Record<string, unknown> {
+  id: string
+  workspace_id: string
+  status: RestoreStatus
+  attempt: number
+  runner_id: string | null
+  heartbeat_age: string | null
+  overwrite: boolean
+  target_server_id: string | null
+  target_database: string | null
+  target_path: string | null
+  backup_id: string
+  format: BackupFormat
+  artifact_key: string
+  size_bytes: string | null
+  sha256: string | null
+  plan_id: string
+  source_server_id: string | null
+  destination_id: string
+  destination_type: DestinationType
+  enabled: boolean
+  destination_deleted: boolean
+  bucket: string | null
+  region: string | null
+  endpoint: string | null
+  prefix: string | null
+  force_path_style: boolean | null
+  access_key_id: string | null
+  secret_access_key_ciphertext: string | null
+  destination_path: string | null
+  server_id: string | null
+  host: string | null
+  port: number | null
+  username: string | null
+  password_ciphertext: string | null
+  maintenance_database: string | null
+  sslmode: SslMode | null
+  server_deleted: boolean | null
+}
+
+/** Everything a run needs about one restore, or null when there is no such restore. */
+export async function loadRestoreRun(db: Db, restoreId: string): Promise<RestoreRun | null> {
+  const rows = await db.execute<RestoreRunRow>(sql`
+    SELECT r.id, r.workspace_id, r.status, r.attempt, r.runner_id,
+           extract(epoch FROM now() - r.heartbeat_at)::text AS heartbeat_age,
+           r.overwrite, r.target_server_id, r.target_database, r.target_path,
+           b.id AS backup_id, b.format, b.artifact_key, b.size_bytes::text AS size_bytes, b.sha256,
+           p.id AS plan_id, p.source_server_id,
+           d.id AS destination_id, d.type AS destination_type, d.enabled, d.deleted_at IS NOT NULL AS destination_deleted,
+           d.bucket, d.region, d.endpoint, d.prefix, d.force_path_style, d.access_key_id, d.secret_access_key_ciphertext,
+           d.path AS destination_path,
+           s.id AS server_id, s.host, s.port, s.username, s.password_ciphertext, s.maintenance_database, s.sslmode,
+           s.deleted_at IS NOT NULL AS server_deleted
+    FROM restores r
+    JOIN backups b ON b.id = r.backup_id AND b.workspace_id = r.workspace_id
+    JOIN plans p ON p.id = r.plan_id AND p.workspace_id = r.workspace_id
+    JOIN destinations d ON d.id = b.destination_id AND d.workspace_id = r.workspace_id
+    LEFT JOIN servers s ON s.id = r.target_server_id AND s.workspace_id = r.workspace_id
+    WHERE r.id = ${restoreId}`)
+  const row = rows[0]
+  if (!row) return null
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    status: row.status,
+    attempt: row.attempt,
+    runnerId: row.runner_id,
+    heartbeatAgeSeconds: row.heartbeat_age === null ? null : Number(row.heartbeat_age),
+    overwrite: row.overwrite,
+    target: { serverId: row.target_server_id, database: row.target_database, path: row.target_path },
+    backup: {
+      id: row.backup_id,
+      format: row.format,
+      artifactKey: row.artifact_key,
+      sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
+      sha256: row.sha256,
+    },
+    plan: { id: row.plan_id, sourceServerId: row.source_server_id },
+    destination: {
+      id: row.destination_id,
+      type: row.destination_type,
+      enabled: row.enabled,
+      deleted: row.destination_deleted,
+      bucket: row.bucket,
+      region: row.region,
+      endpoint: row.endpoint,
+      prefix: row.prefix,
+      forcePathStyle: row.force_path_style,
+      accessKeyId: row.access_key_id,
+      secretAccessKeyCiphertext: row.secret_access_key_ciphertext,
+      path: row.destination_path,
+    },
+    server:
+      row.server_id === null || row.host === null || row.port === null || row.username === null || row.maintenance_database === null || row.sslmode === null
+        ? null
+        : {
+            id: row.server_id,
+            host: row.host,
+            port: row.port,
+            username: row.username,
+            passwordCiphertext: row.password_ciphertext,
+            maintenanceDatabase: row.maintenance_database,
+            sslmode: row.sslmode,
+            deleted: row.server_deleted === true,
+          },
+  }
+}
+
+/** The SQLSTATE of a PostgreSQL error, also when drizzle wrapped it. */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+  }
+  return undefined
+}
+
+export type ClaimResult = { kind: 'claimed'; attempt: number } | { kind: 'lost' } | { kind: 'target_busy' }
+
+/**
+ * pending -> in_progress for this runner. `lost`: another actor moved it first. `target_busy`:
+ * another restore of the same target is in progress (the partial unique index refused the row).
+ */
+export async function claimRestore(db: Db, params: { restoreId: string; runnerId: string }): Promise<ClaimResult> {
+  try {
+    // Invariant: only a pending restore can be claimed, so a duplicate delivery claims nothing.
+    const rows = await db.execute<{ attempt: number }>(sql`
+      UPDATE restores SET status = 'in_progress', started_at = now(), runner_id = ${params.runnerId}, heartbeat_at = now(),
+             attempt = attempt + 1, bytes_done = 0
+      WHERE id = ${params.restoreId} AND status = 'pending'
+      RETURNING attempt`)
+    const row = rows[0]
+    return row ? { kind: 'claimed', attempt: row.attempt } : { kind: 'lost' }
+  } catch (error) {
+    if (pgErrorCode(error) === '23505') return { kind: 'target_busy' }
+    throw error
+  }
+}
+
+/**
+ * Takes over an in_progress restore whose runner stopped sending heartbeats: a new attempt by this
+ * runner, from scratch. Null when the runner came back or another runner took it over first.
+ */
+export async function takeOverRestore(
+  db: Db,
+  params: { restoreId: string; runnerId: string; seenAttempt: number; lostAfterSeconds: number },
+): Promise<{ attempt: number } | null> {
+  // Invariant: only the attempt we saw, and only once its heartbeat is stale, can be taken over.
+  const rows = await db.execute<{ attempt: number }>(sql`
+    UPDATE restores SET runner_id = ${params.runnerId}, heartbeat_at = now(), attempt = attempt + 1, bytes_done = 0
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND attempt = ${params.seenAttempt}
+      AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => ${params.lostAfterSeconds}))
+    RETURNING attempt`)
+  return rows[0] ?? null
+}
+
+export interface Ownership {
+  restoreId: string
+  runnerId: string
+  attempt: number
+}
+
+/** Writes progress and the heartbeat; false when this runner no longer owns the restore. */
+export async function recordRestoreProgress(db: Db, params: Ownership & { bytesDone: number; bytesTotal: number | null }): Promise<boolean> {
+  // Invariant: only the owning attempt writes progress; a fenced-off runner learns it here.
+  const rows = await db.execute(sql`
+    UPDATE restores SET bytes_done = ${params.bytesDone}, bytes_total = COALESCE(${params.bytesTotal}::bigint, bytes_total), heartbeat_at = now()
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND runner_id = ${params.runnerId} AND attempt = ${params.attempt}
+    RETURNING id`)
+  return rows.length === 1
+}
+
+/** in_progress -> completed by the owning attempt; false when it no longer owns the restore. */
+export async function completeRestore(db: Db, params: Ownership & { bytesDone: number }): Promise<boolean> {
+  // Invariant: only the owning attempt of an in_progress restore completes it.
+  const rows = await db.execute(sql`
+    UPDATE restores SET status = 'completed', completed_at = now(), heartbeat_at = now(), bytes_done = ${params.bytesDone},
+           bytes_total = COALESCE(bytes_total, ${params.bytesDone})
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND runner_id = ${params.runnerId} AND attempt = ${params.attempt}
+    RETURNING id`)
+  return rows.length === 1
+}
+
+/** in_progress -> failed by the owning attempt; false when it no longer owns the restore. */
+export async function failRestore(db: Db, params: Ownership & { code: RestoreErrorCode; message: string }): Promise<boolean> {
+  // Invariant: only the owning attempt of an in_progress restore fails it.
+  const rows = await db.execute(sql`
+    UPDATE restores SET status = 'failed', completed_at = now(), heartbeat_at = now(), error_code = ${params.code}, error_message = ${params.message}
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND runner_id = ${params.runnerId} AND attempt = ${params.attempt}
+    RETURNING id`)
+  return rows.length === 1
+}
+
+/** pending -> failed before any work started (e.g. the destination is gone); both times are set. */
+export async function failPendingRestore(db: Db, params: { restoreId: string; runnerId: string; code: RestoreErrorCode; message: string }): Promise<boolean> {
+  // Invariant: only a pending restore fails without starting; a claimed one is its runner's to finish.
+  const rows = await db.execute(sql`
+    UPDATE restores SET status = 'failed', started_at = now(), completed_at = now(), runner_id = ${params.runnerId},
+           error_code = ${params.code}, error_message = ${params.message}
+    WHERE id = ${params.restoreId} AND status = 'pending'
+    RETURNING id`)
+  return rows.length === 1
+}
+
+export interface StaleRestore {
+  id: string
+  attempt: number
+  runnerId: string | null
+  targetServerId: string | null
+  targetDatabase: string | null
+  targetPath: string | null
+}
+
+/** in_progress restores whose runner has been silent for longer than lostAfterSeconds. */
+export async function findStaleRestores(db: Db, params: { lostAfterSeconds: number; limit: number }): Promise<StaleRestore[]> {
+  const rows = await db.execute<{
+    id: string
+    attempt: number
+    runner_id: string | null
+    target_server_id: string | null
+    target_database: string | null
+    target_path: string | null
+  }>(sql`
+    SELECT id, attempt, runner_id, target_server_id, target_database, target_path
+    FROM restores
+    WHERE status = 'in_progress' AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => ${params.lostAfterSeconds}))
+    ORDER BY heartbeat_at NULLS FIRST
+    LIMIT ${params.limit}`)
+  return rows.map((r) => ({
+    id: r.id,
+    attempt: r.attempt,
+    runnerId: r.runner_id,
+    targetServerId: r.target_server_id,
+    targetDatabase: r.target_database,
+    targetPath: r.target_path,
+  }))
+}
+
+/** in_progress -> failed(runner_lost) for a restore whose last attempt's runner went silent. */
+export async function failLostRestore(db: Db, params: { restoreId: string; seenAttempt: number; lostAfterSeconds: number; message: string }): Promise<boolean> {
+  // Invariant: only the attempt we saw, still silent past the bound, is declared lost.
+  const rows = await db.execute(sql`
+    UPDATE restores SET status = 'failed', completed_at = now(), error_code = 'runner_lost', error_message = ${params.message}
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND attempt = ${params.seenAttempt}
+      AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => ${params.lostAfterSeconds}))
+    RETURNING id`)
+  return rows.length === 1
+}
+
+/** The oldest pending restore of the same target as `restoreId` (to wake it when the target frees up). */
+export async function nextPendingRestoreForTarget(db: Db, restoreId: string): Promise<string | null> {
+  const rows = await db.execute<{ id: string }>(sql`
+    SELECT n.id FROM restores r
+    JOIN restores n ON n.status = 'pending' AND n.id <> r.id
+      AND ((r.target_path IS NOT NULL AND n.target_path = r.target_path)
+        OR (r.target_path IS NULL AND n.target_server_id = r.target_server_id AND n.target_database = r.target_database))
+    WHERE r.id = ${restoreId}
+    ORDER BY n.created_at, n.id
+    LIMIT 1`)
+  return rows[0]?.id ?? null
+}

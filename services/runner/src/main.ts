@@ -1,0 +1,48 @@
+// Runner entry point: reads the configuration once, migrates the product database (idempotent,
+// under an advisory lock), starts the worker and the health endpoint, and stops gracefully on
+// SIGTERM/SIGINT (see worker.ts for what graceful means for in-flight restores).
+import { parseEnv, runnerConfigSchema } from '@devpilot/config'
+import { migrateDatabase, openDatabase } from '@devpilot/db'
+import { createSecretBox } from '@devpilot/secrets'
+import { startHealthServer } from './health.js'
+import { createLogger } from './logger.js'
+import { findPgTools } from './pg-tools.js'
+import { createWorker } from './worker.js'
+
+const config = parseEnv('runner', runnerConfigSchema, process.env)
+const log = createLogger(config.LOG_LEVEL)
+
+await migrateDatabase(config.DATABASE_URL)
+const database = openDatabase(config.DATABASE_URL, { max: config.RUNNER_CONCURRENCY * 2 + 2, applicationName: 'devpilot-restore-runner' })
+const worker = createWorker({ config, db: database.db, box: createSecretBox(config.SECRETS_KEY), tools: findPgTools(config.PG_BIN_DIR), log })
+await worker.start()
+const health = await startHealthServer({
+  host: config.METRICS_HOST,
+  port: config.METRICS_PORT,
+  ready: async () => {
+    if (!worker.ready()) return false
+    await database.sql`SELECT 1`
+    return true
+  },
+})
+log.info({ runnerId: worker.runnerId, healthPort: health.port }, 'runner ready')
+
+let stopping = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    void (async () => {
+      try {
+        await worker.stop()
+        await health.close()
+        await database.close()
+        process.exit(0)
+      } catch (error) {
+        log.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      }
+    })()
+  })
+}

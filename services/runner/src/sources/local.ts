@@ -1,0 +1,47 @@
+// Artifacts in a `local` destination: a directory that must lie under LOCAL_DESTINATION_ROOTS,
+// and a key that must stay inside that directory (after resolving symlinks), so a destination or
+// key can never make the runner read an arbitrary file.
+import { createReadStream } from 'node:fs'
+import { realpath, stat } from 'node:fs/promises'
+import { isAbsolute, relative, resolve } from 'node:path'
+import { restoreError } from '../errors.js'
+import { type Artifact, guardedSource } from './artifact.js'
+
+export function isInside(root: string, candidate: string): boolean {
+  const rel = relative(root, candidate)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+async function realpathOrNull(path: string): Promise<string | null> {
+  try {
+    return await realpath(path)
+  } catch {
+    return null
+  }
+}
+
+export async function openLocalArtifact(params: { directory: string; artifactKey: string; roots: readonly string[] }): Promise<Artifact> {
+  const directory = resolve(params.directory)
+  const realDir = await realpathOrNull(directory)
+  if (realDir === null) throw restoreError('destination_unavailable', `The local destination directory ${directory} does not exist on this runner.`)
+  const realRoots = (await Promise.all(params.roots.map(realpathOrNull))).filter((r): r is string => r !== null)
+  if (!realRoots.some((root) => isInside(root, realDir))) {
+    throw restoreError(
+      'destination_unavailable',
+      `The local destination directory ${directory} is not under this runner's LOCAL_DESTINATION_ROOTS; add its root to the runner's configuration.`,
+    )
+  }
+  const file = resolve(directory, params.artifactKey)
+  if (!isInside(directory, file) || file === directory) {
+    throw restoreError('artifact_missing', `The artifact key ${params.artifactKey} points outside its destination directory.`)
+  }
+  const realFile = await realpathOrNull(file)
+  if (realFile === null) throw restoreError('artifact_missing', `The artifact ${params.artifactKey} does not exist in the local destination ${directory}.`)
+  if (!isInside(realDir, realFile)) {
+    throw restoreError('artifact_missing', `The artifact ${params.artifactKey} resolves outside its destination directory.`)
+  }
+  const info = await stat(realFile)
+  if (!info.isFile()) throw restoreError('artifact_missing', `The artifact ${params.artifactKey} in ${directory} is not a regular file.`)
+  const location = `${directory}/${params.artifactKey}`
+  return { stream: guardedSource(createReadStream(realFile, { highWaterMark: 256 * 1024 }), location), size: info.size, location }
+}

@@ -1,0 +1,49 @@
+// Every runner sweeps periodically for in_progress restores whose runner went silent (killed,
+// partitioned): a restore with attempts left gets a job, so some runner takes it over and retries
+// it from scratch; one without is failed with runner_lost and its leftovers are dropped. This
+// bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
+import { findStaleRestores } from '@devpilot/db'
+import type { Logger } from './logger.js'
+import { declareLost, type RunnerContext } from './run-restore.js'
+
+export interface Sweeper {
+  stop(): Promise<void>
+  sweepNow(): Promise<void>
+}
+
+/** Seconds between sweeps: a quarter of the lost-after bound, between 1 and 15. */
+export function sweepIntervalSeconds(lostAfterSeconds: number): number {
+  return Math.max(1, Math.min(15, lostAfterSeconds / 4))
+}
+
+export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
+  let running: Promise<void> | null = null
+  const sweep = async () => {
+    const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
+    for (const restore of stale) {
+      const rlog = log.child({ restoreId: restore.id })
+      if (restore.attempt >= ctx.config.RUNNER_MAX_ATTEMPTS) await declareLost(ctx, restore, rlog)
+      else {
+        rlog.info({ runnerId: restore.runnerId, attempt: restore.attempt }, 'restore lost its runner; queueing a takeover')
+        await ctx.requeue(restore.id, 0)
+      }
+    }
+  }
+  const tick = () => {
+    if (running) return running
+    running = sweep()
+      .catch((error: unknown) => log.warn({ err: error }, 'sweep failed; will retry'))
+      .finally(() => {
+        running = null
+      })
+    return running
+  }
+  const timer = setInterval(() => void tick(), sweepIntervalSeconds(ctx.config.RUNNER_LOST_AFTER_SECONDS) * 1000)
+  return {
+    sweepNow: tick,
+    async stop() {
+      clearInterval(timer)
+      if (running) await running
+    },
+  }
+}

@@ -1,0 +1,229 @@
+// Shared setup of the runner tests: a fresh product database, a workspace, real servers (the two
+// test clusters), local and S3 destinations, plans, backups with real artifacts, restores created
+// with their job exactly like the API does, and an in-process runner (or a child-process one).
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { parseEnv, runnerConfigSchema } from '@devpilot/config'
+import type { BackupFormat, RestoreErrorCode, RestoreStatus } from '@devpilot/contracts'
+import { insertBackup, insertDestination, insertPlan, insertServer } from '@devpilot/db'
+import { LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_REGION, LOCAL_S3_SECRET_ACCESS_KEY } from '@devpilot/devenv'
+import {
+  createProductDatabase,
+  createRestoreWithJob,
+  fileSize,
+  type ProductDatabase,
+  type SeededWorkspace,
+  scratchDir,
+  seedWorkspace,
+  sha256File,
+  testEnv,
+  testSecretBox,
+  uniqueName,
+  waitFor,
+} from '@devpilot/devenv/testing'
+import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+import type { SecretBox } from '@devpilot/secrets'
+import type { PgBoss } from 'pg-boss'
+import { createLogger } from '../src/logger.js'
+import { findPgTools } from '../src/pg-tools.js'
+import { createWorker, type Worker } from '../src/worker.js'
+
+export interface Tap {
+  teardown(fn: () => unknown): void
+}
+
+export interface RestoreRow {
+  id: string
+  status: RestoreStatus
+  error_code: RestoreErrorCode | null
+  error_message: string | null
+  attempt: number
+  runner_id: string | null
+  bytes_done: string
+  bytes_total: string | null
+  started_at: string | null
+  completed_at: string | null
+}
+
+export interface Harness {
+  db: ProductDatabase
+  boss: PgBoss
+  box: SecretBox
+  secretsKey: string
+  ws: SeededWorkspace
+  /** Root for local destinations (LOCAL_DESTINATION_ROOTS). */
+  destinationRoot: string
+  /** Root for file restores (RESTORE_PATH_ROOTS). */
+  filesRoot: string
+  runnerEnv(overrides?: Record<string, string>): Record<string, string>
+  startRunner(overrides?: Record<string, string>): Promise<Worker>
+  server(clusterUrl: string, overrides?: { port?: number; password?: string; name?: string }): Promise<string>
+  localDestination(options?: { enabled?: boolean; path?: string }): Promise<{ id: string; path: string }>
+  s3Destination(options?: { prefix?: string }): Promise<{ id: string; bucket: string; client: S3Client; prefix: string | undefined }>
+  databasePlan(params: { sourceServerId: string; sourceDatabase: string; destinationId: string }): Promise<string>
+  filesPlan(params: { sourcePath: string; destinationId: string }): Promise<string>
+  /** Registers a completed backup of an artifact file; sha256/size from the file unless given. */
+  backup(params: { planId: string; format: BackupFormat; artifactKey: string; file?: string; sha256?: string | null }): Promise<string>
+  restore(params: {
+    backupId: string
+    planId: string
+    targetServerId?: string
+    targetDatabase?: string
+    targetPath?: string
+    overwrite?: boolean
+  }): Promise<string>
+  row(restoreId: string): Promise<RestoreRow>
+  waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>
+}
+
+export async function createHarness(t: Tap): Promise<Harness> {
+  const db = await createProductDatabase(t)
+  const { key, box } = testSecretBox()
+  const ws = await seedWorkspace(db.db)
+  const destinationRoot = scratchDir(t, 'destinations')
+  const filesRoot = scratchDir(t, 'files')
+  const boss = createBoss({ url: db.url, max: 2, onError: () => {} })
+  await boss.start()
+  await ensureRestoreQueue(boss)
+  t.teardown(() => boss.stop({ graceful: false, close: true }))
+  const env = testEnv()
+  const s3 = new S3Client({
+    region: LOCAL_S3_REGION,
+    endpoint: env.DEVPILOT_TEST_S3_ENDPOINT,
+    forcePathStyle: true,
+    credentials: { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+  t.teardown(() => s3.destroy())
+
+  const runnerEnv = (overrides: Record<string, string> = {}) => ({
+    DATABASE_URL: db.url,
+    SECRETS_KEY: key,
+    LOG_LEVEL: process.env.RUNNER_TEST_LOG_LEVEL ?? 'silent',
+    RESTORE_PATH_ROOTS: filesRoot,
+    LOCAL_DESTINATION_ROOTS: destinationRoot,
+    RUNNER_CONCURRENCY: '4',
+    RUNNER_LOST_AFTER_SECONDS: '4',
+    SHUTDOWN_GRACE_SECONDS: '5',
+    RUNNER_TARGET_BUSY_RETRY_SECONDS: '0.5',
+    PG_BIN_DIR: env.PG_BIN_DIR,
+    METRICS_PORT: '0',
+    ...overrides,
+  })
+
+  const harness: Harness = {
+    db,
+    boss,
+    box,
+    secretsKey: key,
+    ws,
+    destinationRoot,
+    filesRoot,
+    runnerEnv,
+    async startRunner(overrides = {}) {
+      const config = parseEnv('runner', runnerConfigSchema, runnerEnv(overrides))
+      const worker = createWorker({ config, db: db.db, box, tools: findPgTools(config.PG_BIN_DIR), log: createLogger(config.LOG_LEVEL) })
+      await worker.start()
+      t.teardown(() => worker.stop())
+      return worker
+    },
+    async server(clusterUrl, overrides = {}) {
+      const u = new URL(clusterUrl)
+      const row = await insertServer(db.db, box, {
+        workspaceId: ws.workspaceId,
+        name: overrides.name ?? uniqueName('server'),
+        host: u.hostname,
+        port: overrides.port ?? Number(u.port),
+        username: decodeURIComponent(u.username),
+        password: overrides.password ?? decodeURIComponent(u.password),
+        sslmode: 'disable',
+      })
+      return row.id
+    },
+    async localDestination(options = {}) {
+      const path = options.path ?? join(destinationRoot, uniqueName('dest'))
+      mkdirSync(path, { recursive: true })
+      const row = await insertDestination(db.db, box, {
+        workspaceId: ws.workspaceId,
+        name: uniqueName('local'),
+        type: 'local',
+        path,
+        enabled: options.enabled ?? true,
+      })
+      return { id: row.id, path }
+    },
+    async s3Destination(options = {}) {
+      const bucket = uniqueName('bucket').replace(/_/g, '-')
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+      const row = await insertDestination(db.db, box, {
+        workspaceId: ws.workspaceId,
+        name: bucket,
+        type: 's3',
+        bucket,
+        region: LOCAL_S3_REGION,
+        endpoint: env.DEVPILOT_TEST_S3_ENDPOINT,
+        forcePathStyle: true,
+        prefix: options.prefix ?? null,
+        accessKeyId: LOCAL_S3_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY,
+      })
+      return { id: row.id, bucket, client: s3, prefix: options.prefix }
+    },
+    async databasePlan(params) {
+      const row = await insertPlan(db.db, { workspaceId: ws.workspaceId, name: uniqueName('plan'), type: 'database', ...params })
+      return row.id
+    },
+    async filesPlan(params) {
+      const row = await insertPlan(db.db, { workspaceId: ws.workspaceId, name: uniqueName('plan'), type: 'files', ...params })
+      return row.id
+    },
+    async backup(params) {
+      const sha256 = params.sha256 !== undefined ? params.sha256 : params.file ? await sha256File(params.file) : null
+      const row = await insertBackup(db.db, {
+        workspaceId: ws.workspaceId,
+        planId: params.planId,
+        format: params.format,
+        artifactKey: params.artifactKey,
+        status: 'completed',
+        sha256,
+        sizeBytes: params.file ? fileSize(params.file) : null,
+      })
+      return row.id
+    },
+    async restore(params) {
+      const { restoreId } = await createRestoreWithJob(db.sql, boss, {
+        workspaceId: ws.workspaceId,
+        triggeredByUserId: ws.userId,
+        backupId: params.backupId,
+        planId: params.planId,
+        targetServerId: params.targetServerId ?? null,
+        targetDatabase: params.targetDatabase ?? null,
+        targetPath: params.targetPath ?? null,
+        overwrite: params.overwrite ?? false,
+      })
+      return restoreId
+    },
+    async row(restoreId) {
+      const [row] = await db.sql<RestoreRow[]>`
+        SELECT id, status, error_code, error_message, attempt, runner_id, bytes_done::text, bytes_total::text, started_at::text, completed_at::text
+        FROM restores WHERE id = ${restoreId}`
+      if (!row) throw new Error(`restore ${restoreId} not found`)
+      return row
+    },
+    async waitTerminal(restoreId, timeoutMs = 60_000) {
+      return waitFor(
+        () => harness.row(restoreId),
+        (r) => r.status === 'completed' || r.status === 'failed',
+        { timeoutMs, what: `restore ${restoreId} to finish` },
+      )
+    },
+  }
+  return harness
+}
+
+/** Uploads a file to the harness's S3 server, streamed. */
+export async function putObject(client: S3Client, bucket: string, key: string, body: Buffer | NodeJS.ReadableStream, length?: number): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body as Buffer, ...(length !== undefined ? { ContentLength: length } : {}) }))
+}
