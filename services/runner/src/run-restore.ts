@@ -16,6 +16,7 @@ import {
   loadRestoreRun,
   nextPendingRestoreForTarget,
   type RestoreRun,
+  recordPointInTimeApplied,
   takeOverRestore,
 } from '@devpilot/db'
 import type { SecretBox } from '@devpilot/secrets'
@@ -26,6 +27,7 @@ import { RestoreProgress } from './progress.js'
 import type { StreamStage } from './restore/feed-tool.js'
 import { cleanupFileLeftovers, restoreFiles } from './restore/files.js'
 import type { TargetServer } from './restore/pg-target.js'
+import { replayStreamIntoStaging } from './restore/pitr/apply-stream.js'
 import { cleanupDatabaseLeftovers, restoreDatabase } from './restore/postgres.js'
 import { destinationProblem, openArtifact } from './sources/open-artifact.js'
 import { VerifyingCounter } from './sources/verify.js'
@@ -178,6 +180,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
     if (!(await progress.confirmOwnership())) throw new OwnershipLostError(run.id)
   }
   let afterComplete: (() => Promise<void>) | null = null
+  let pointInTime: { appliedLsn: string | null; appliedCommitAt: string | null } | null = null
   try {
     if (run.target.path) {
       if (!isFileFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a path.`)
@@ -198,7 +201,34 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
       if (!run.server || run.server.deleted || !run.target.database) throw restoreError('target_unreachable', 'The target server of this restore was deleted.')
       const server = targetServer(ctx, run.server)
       if (server.password) secrets.push(server.password)
+      const pitTargetTime = run.pitTargetTime
+      const snapshotLsn = run.backup.snapshotLsn
+      if (pitTargetTime !== null && (run.backup.format !== 'pg_custom' || snapshotLsn === null)) {
+        throw restoreError('restore_tool_failed', 'A point-in-time restore needs a pg_custom base snapshot with a snapshot LSN; this backup has none.')
+      }
+      const afterStagingRestore =
+        pitTargetTime !== null && snapshotLsn !== null
+          ? async (stagingDatabase: string) => {
+              const baseBytes = progress.bytesDone
+              const result = await replayStreamIntoStaging({
+                db: ctx.db,
+                run,
+                targetTime: pitTargetTime,
+                snapshotLsn,
+                server,
+                stagingDatabase,
+                openDeps: { box: ctx.box, localRoots: ctx.config.LOCAL_DESTINATION_ROOTS, signal: controller.signal },
+                onBytes: (n) => {
+                  progress.bytesDone = baseBytes + n
+                },
+                secrets,
+                log,
+              })
+              pointInTime = { appliedLsn: result.appliedLsn, appliedCommitAt: result.appliedCommitAt }
+            }
+          : undefined
       const result = await restoreDatabase({
+        afterStagingRestore,
         restoreId: run.id,
         attempt,
         server,
@@ -233,6 +263,8 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
   }
   progress.stop()
   ctx.shutdownSignal.removeEventListener('abort', onShutdown)
+  if (pointInTime !== null)
+    await recordPointInTimeApplied(ctx.db, { ...ownership, ...(pointInTime as { appliedLsn: string | null; appliedCommitAt: string | null }) })
   const recorded = await completeRestore(ctx.db, { ...ownership, bytesDone: progress.bytesDone })
   if (!recorded) {
     log.warn('restore finished but this runner no longer owns the record')

@@ -72,6 +72,7 @@ export interface Harness {
     targetDatabase?: string
     targetPath?: string
     overwrite?: boolean
+    pitTargetTime?: string
   }): Promise<string>
   row(restoreId: string): Promise<RestoreRow>
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>
@@ -202,6 +203,7 @@ export async function createHarness(t: Tap): Promise<Harness> {
         targetDatabase: params.targetDatabase ?? null,
         targetPath: params.targetPath ?? null,
         overwrite: params.overwrite ?? false,
+        pitTargetTime: params.pitTargetTime ?? null,
       })
       return restoreId
     },

@@ -14,8 +14,10 @@ export interface RestoreRun {
   runnerId: string | null
   heartbeatAgeSeconds: number | null
   overwrite: boolean
+  /** Point-in-time restores: the moment to replay up to (inclusive), as PostgreSQL's timestamptz text. */
+  pitTargetTime: string | null
   target: { serverId: string | null; database: string | null; path: string | null }
-  backup: { id: string; format: BackupFormat; artifactKey: string; sizeBytes: number | null; sha256: string | null }
+  backup: { id: string; format: BackupFormat; artifactKey: string; sizeBytes: number | null; sha256: string | null; snapshotLsn: string | null }
   plan: { id: string; sourceServerId: string | null }
   destination: {
     id: string
@@ -51,6 +53,7 @@ interface RestoreRunRow extends Record<string, unknown> {
   runner_id: string | null
   heartbeat_age: string | null
   overwrite: boolean
+  pit_target_time: string | null
   target_server_id: string | null
   target_database: string | null
   target_path: string | null
@@ -59,6 +62,7 @@ interface RestoreRunRow extends Record<string, unknown> {
   artifact_key: string
   size_bytes: string | null
   sha256: string | null
+  snapshot_lsn: string | null
   plan_id: string
   source_server_id: string | null
   destination_id: string
@@ -88,8 +92,8 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
   const rows = await db.execute<RestoreRunRow>(sql`
     SELECT r.id, r.workspace_id, r.status, r.attempt, r.runner_id,
            extract(epoch FROM now() - r.heartbeat_at)::text AS heartbeat_age,
-           r.overwrite, r.target_server_id, r.target_database, r.target_path,
-           b.id AS backup_id, b.format, b.artifact_key, b.size_bytes::text AS size_bytes, b.sha256,
+           r.overwrite, r.pit_target_time::text AS pit_target_time, r.target_server_id, r.target_database, r.target_path,
+           b.id AS backup_id, b.format, b.artifact_key, b.size_bytes::text AS size_bytes, b.sha256, b.snapshot_lsn::text AS snapshot_lsn,
            p.id AS plan_id, p.source_server_id,
            d.id AS destination_id, d.type AS destination_type, d.enabled, d.deleted_at IS NOT NULL AS destination_deleted,
            d.bucket, d.region, d.endpoint, d.prefix, d.force_path_style, d.access_key_id, d.secret_access_key_ciphertext,
@@ -112,6 +116,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
     runnerId: row.runner_id,
     heartbeatAgeSeconds: row.heartbeat_age === null ? null : Number(row.heartbeat_age),
     overwrite: row.overwrite,
+    pitTargetTime: row.pit_target_time,
     target: { serverId: row.target_server_id, database: row.target_database, path: row.target_path },
     backup: {
       id: row.backup_id,
@@ -119,6 +124,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
       artifactKey: row.artifact_key,
       sizeBytes: row.size_bytes === null ? null : Number(row.size_bytes),
       sha256: row.sha256,
+      snapshotLsn: row.snapshot_lsn,
     },
     plan: { id: row.plan_id, sourceServerId: row.source_server_id },
     destination: {
@@ -303,4 +309,53 @@ export async function nextPendingRestoreForTarget(db: Db, restoreId: string): Pr
     ORDER BY n.created_at, n.id
     LIMIT 1`)
   return rows[0]?.id ?? null
+}
+
+/** Records how far a point-in-time replay got; only the runner that owns the attempt may. */
+export async function recordPointInTimeApplied(db: Db, params: Ownership & { appliedLsn: string | null; appliedCommitAt: string | null }): Promise<boolean> {
+  // Guard: in_progress and owned by (runner_id, attempt); the columns are set once, before completion.
+  const rows = await db.execute(sql`
+    UPDATE restores SET pit_applied_lsn = ${params.appliedLsn}::pg_lsn, pit_applied_commit_at = ${params.appliedCommitAt}::timestamptz, heartbeat_at = now()
+    WHERE id = ${params.restoreId} AND status = 'in_progress' AND runner_id = ${params.runnerId} AND attempt = ${params.attempt}
+    RETURNING id`)
+  return rows.length === 1
+}
+
+/** A destination row in the shape a run reads it, for artifacts that are not the backup's (stream segments). */
+export async function loadRunDestination(db: Db, params: { workspaceId: string; destinationId: string }): Promise<RestoreRun['destination'] | null> {
+  const rows = await db.execute<
+    Record<string, unknown> & {
+      id: string
+      type: DestinationType
+      enabled: boolean
+      deleted: boolean
+      bucket: string | null
+      region: string | null
+      endpoint: string | null
+      prefix: string | null
+      force_path_style: boolean | null
+      access_key_id: string | null
+      secret_access_key_ciphertext: string | null
+      path: string | null
+    }
+  >(sql`
+    SELECT id, type, enabled, deleted_at IS NOT NULL AS deleted, bucket, region, endpoint, prefix, force_path_style, access_key_id,
+           secret_access_key_ciphertext, path
+    FROM destinations WHERE id = ${params.destinationId} AND workspace_id = ${params.workspaceId}`)
+  const d = rows[0]
+  if (!d) return null
+  return {
+    id: d.id,
+    type: d.type,
+    enabled: d.enabled,
+    deleted: d.deleted,
+    bucket: d.bucket,
+    region: d.region,
+    endpoint: d.endpoint,
+    prefix: d.prefix,
+    forcePathStyle: d.force_path_style,
+    accessKeyId: d.access_key_id,
+    secretAccessKeyCiphertext: d.secret_access_key_ciphertext,
+    path: d.path,
+  }
 }

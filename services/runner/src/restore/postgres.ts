@@ -45,6 +45,8 @@ export interface DatabaseRestoreParams {
   jobs: number
   tempDir: string | undefined
   secrets: readonly string[]
+  /** Runs against the restored staging database before the swap (point-in-time replay). */
+  afterStagingRestore?(stagingDatabase: string): Promise<void>
   /** Last ownership check before the swap; throws when this runner no longer owns the restore. */
   beforeSwap(): Promise<void>
   signal: AbortSignal
@@ -208,6 +210,7 @@ export async function restoreDatabase(params: DatabaseRestoreParams): Promise<Da
     log.info({ staging: names.staging, format: params.format, keepOwnership: params.keepOwnership }, 'restoring into the staging database')
 
     await restoreIntoStaging(params, names.staging)
+    if (params.afterStagingRestore) await params.afterStagingRestore(names.staging)
     await params.beforeSwap()
     await swapIn(admin, params, names, existing !== null)
     stagingCreated = false

@@ -15,16 +15,23 @@ export function destinationProblem(destination: RestoreRun['destination']): stri
   return null
 }
 
-export async function openArtifact(
-  run: RestoreRun,
-  deps: { box: SecretBox; localRoots: readonly string[]; signal: AbortSignal },
-): Promise<{ artifact: Artifact; secrets: string[] }> {
-  const d = run.destination
+export interface OpenDeps {
+  box: SecretBox
+  localRoots: readonly string[]
+  signal: AbortSignal
+}
+
+export async function openArtifact(run: RestoreRun, deps: OpenDeps): Promise<{ artifact: Artifact; secrets: string[] }> {
+  return openDestinationObject(run.destination, run.backup.artifactKey, deps)
+}
+
+/** Opens one object (a backup artifact or a stream segment) of a destination. */
+export async function openDestinationObject(d: RestoreRun['destination'], key: string, deps: OpenDeps): Promise<{ artifact: Artifact; secrets: string[] }> {
   const problem = destinationProblem(d)
   if (problem) throw restoreError('destination_unavailable', problem)
   if (d.type === 'local') {
     if (!d.path) throw restoreError('destination_unavailable', 'The local destination has no path.')
-    return { artifact: await openLocalArtifact({ directory: d.path, artifactKey: run.backup.artifactKey, roots: deps.localRoots }), secrets: [] }
+    return { artifact: await openLocalArtifact({ directory: d.path, artifactKey: key, roots: deps.localRoots }), secrets: [] }
   }
   if (!d.bucket || !d.region || !d.accessKeyId || !d.secretAccessKeyCiphertext)
     throw restoreError('destination_unavailable', 'The S3 destination is incomplete.')
@@ -44,7 +51,7 @@ export async function openArtifact(
       accessKeyId: d.accessKeyId,
       secretAccessKey: secret,
     },
-    run.backup.artifactKey,
+    key,
     deps.signal,
   )
   return { artifact, secrets: [secret] }

@@ -4,7 +4,7 @@
 // recovery_target_time does), so the result is the source as it was at that moment. Lines are
 // streamed: memory holds one line plus a bounded window of pipelined statements.
 
-import { lsnToBigInt, microsToIso, toMicros } from '@devpilot/contracts'
+import { isAppError, lsnToBigInt, microsToIso, toMicros } from '@devpilot/contracts'
 import type postgres from 'postgres'
 import { columnText, columnTypeSql, parseWal2jsonLine, SegmentLineError, type Wal2jsonColumn, type Wal2jsonLine } from './wal2json.js'
 
@@ -29,6 +29,8 @@ export interface ReplaySegment {
 }
 
 export interface ReplayResult {
+  /** true when a transaction after the target was seen: every transaction up to the target was applied. */
+  stoppedAtTarget: boolean
   appliedLsn: string | null
   appliedCommitAt: string | null
   transactions: number
@@ -102,7 +104,7 @@ export interface ReplayOptions {
 
 export async function replayToMoment(options: ReplayOptions): Promise<ReplayResult> {
   const target = toMicros(options.targetTime)
-  const result: ReplayResult = { appliedLsn: null, appliedCommitAt: null, transactions: 0, changes: 0 }
+  const result: ReplayResult = { stoppedAtTarget: false, appliedLsn: null, appliedCommitAt: null, transactions: 0, changes: 0 }
   let expectedStart = lsnToBigInt(options.snapshotLsn)
   let first = true
 
@@ -118,7 +120,10 @@ export async function replayToMoment(options: ReplayOptions): Promise<ReplayResu
     first = false
     expectedStart = lsnToBigInt(segment.endLsn)
     const done = await replaySegment(options.sql, segment, lsnToBigInt(options.snapshotLsn), target, result, options.onTransaction)
-    if (done) return result
+    if (done) {
+      result.stoppedAtTarget = true
+      return result
+    }
   }
   return result
 }
@@ -201,7 +206,7 @@ async function replaySegment(
     return false
   } catch (error) {
     if (open && !open.skip) await sql.unsafe('ROLLBACK').catch(() => {})
-    if (error instanceof ReplayError) throw error
+    if (error instanceof ReplayError || isAppError(error)) throw error
     const message = error instanceof Error ? error.message : String(error)
     throw new ReplayError('restore_tool_failed', `applying ${segment.name} line ${lineNo} failed: ${message}`)
   }

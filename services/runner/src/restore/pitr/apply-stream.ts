@@ -1,0 +1,137 @@
+// The point-in-time step of a database restore: after the base snapshot was restored into the
+// staging database, replay the plan's change stream into it up to the restore's target moment.
+// Segments are opened one at a time from their destination, verified (sha256) and gunzipped while
+// streaming; the staging database is swapped in only after this returns, so any failure here
+// leaves the target as it was.
+import { createInterface } from 'node:readline'
+import { PassThrough, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
+import { microsToIso, segmentsFrom, toMicros } from '@devpilot/contracts'
+import { type Db, listStreamSegments, loadRunDestination, type RestoreRun, type StoredSegment } from '@devpilot/db'
+import { restoreError } from '../../errors.js'
+import type { Logger } from '../../logger.js'
+import { type OpenDeps, openDestinationObject } from '../../sources/open-artifact.js'
+import { VerifyingCounter } from '../../sources/verify.js'
+import { connectTarget, type TargetServer } from '../pg-target.js'
+import { ReplayError, type ReplayResult, type ReplaySegment, replayToMoment } from './replay.js'
+
+export interface StreamReplayParams {
+  db: Db
+  run: RestoreRun
+  targetTime: string
+  snapshotLsn: string
+  server: TargetServer
+  stagingDatabase: string
+  openDeps: OpenDeps
+  /** Called with the bytes read from segments so far (progress). */
+  onBytes(segmentBytes: number): void
+  /** Secrets opened sources need scrubbed from messages. */
+  secrets: string[]
+  log: Logger
+}
+
+function segmentFailure(segment: StoredSegment, error: unknown): unknown {
+  if (error instanceof Error && 'code' in error && (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR')) {
+    return restoreError('segment_corrupt', `The stream segment ${segment.artifactKey} is not valid gzip (${error.message}).`, error)
+  }
+  return error
+}
+
+/**
+ * Lines of one segment. The bytes pass the sha256 verifier before gunzip. When replay stops early
+ * (the target was reached inside this segment) the rest is still drained, and `verified` holds the
+ * outcome, so the caller checks every opened segment's checksum before anything is swapped in.
+ */
+async function* segmentLines(
+  open: () => Promise<Readable>,
+  segment: StoredSegment,
+  onBytes: (n: number) => void,
+  verified: Array<Promise<void>>,
+): AsyncGenerator<string> {
+  const raw = await open()
+  const out = new PassThrough()
+  const verifier = new VerifyingCounter(segment.sha256, onBytes)
+  const done = pipeline(segment.compression === 'gzip' ? [raw, verifier, createGunzip(), out] : [raw, verifier, out]).catch((error: unknown) => {
+    throw segmentFailure(segment, error)
+  })
+  done.catch(() => {})
+  verified.push(done)
+  const lines = createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })
+  let finished = false
+  try {
+    for await (const line of lines) yield line
+    finished = true
+  } finally {
+    if (!finished) {
+      lines.close()
+      out.resume()
+    }
+  }
+  await done
+}
+
+export async function replayStreamIntoStaging(params: StreamReplayParams): Promise<ReplayResult> {
+  const { run, log } = params
+  const all = await listStreamSegments(params.db, { workspaceId: run.workspaceId, planId: run.plan.id })
+  const segments = segmentsFrom(all, params.snapshotLsn)
+  const destinations = new Map<string, RestoreRun['destination']>()
+  let bytesBefore = 0
+  const verified: Array<Promise<void>> = []
+  const replaySegments: ReplaySegment[] = segments.map((segment) => ({
+    name: segment.artifactKey,
+    startLsn: segment.startLsn,
+    endLsn: segment.endLsn,
+    open: () => {
+      const base = bytesBefore
+      bytesBefore += segment.sizeBytes ?? 0
+      return segmentLines(
+        async () => {
+          let destination = destinations.get(segment.destinationId)
+          if (!destination) {
+            const loaded = await loadRunDestination(params.db, { workspaceId: run.workspaceId, destinationId: segment.destinationId })
+            if (!loaded) throw restoreError('destination_unavailable', `The destination of stream segment ${segment.artifactKey} no longer exists.`)
+            destination = loaded
+            destinations.set(segment.destinationId, loaded)
+          }
+          const { artifact, secrets } = await openDestinationObject(destination, segment.artifactKey, params.openDeps)
+          params.secrets.push(...secrets)
+          log.info({ segment: segment.artifactKey, startLsn: segment.startLsn, endLsn: segment.endLsn }, 'replaying a stream segment')
+          return artifact.stream
+        },
+        segment,
+        (n) => params.onBytes(base + n),
+        verified,
+      )
+    },
+  }))
+
+  const sql = await connectTarget(params.server, params.stagingDatabase)
+  let result: ReplayResult
+  try {
+    result = await replayToMoment({ sql, snapshotLsn: params.snapshotLsn, targetTime: params.targetTime, segments: replaySegments })
+    // A segment replay stopped inside was drained to its end: its checksum decides before the swap.
+    await Promise.all(verified)
+  } catch (error) {
+    if (error instanceof ReplayError) throw restoreError(error.code, `${error.message}. The target was not changed.`, error)
+    throw error
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+  if (!result.stoppedAtTarget) {
+    // Replay ran out of segments without seeing a transaction past the moment: the stream must at
+    // least reach it, or transactions up to the moment may be missing.
+    const last = segments.at(-1)
+    if (!last || toMicros(last.lastCommitAt) < toMicros(params.targetTime)) {
+      throw restoreError(
+        'stream_gap',
+        `The change stream from the snapshot at ${params.snapshotLsn} ${last ? `ends at ${last.endLsn} (last commit ${last.lastCommitAt})` : 'has no segment'}, before the target moment ${microsToIso(toMicros(params.targetTime))}; a segment is missing. The target was not changed.`,
+      )
+    }
+  }
+  log.info(
+    { transactions: result.transactions, changes: result.changes, appliedLsn: result.appliedLsn, appliedCommitAt: result.appliedCommitAt },
+    'stream replayed',
+  )
+  return result
+}
