@@ -76,3 +76,23 @@ t.test('a terminal restore streams its state once and closes; an unknown id is 4
   t.equal(missing.status, 404)
   t.match(await missing.json(), { code: 'not_found' })
 })
+
+t.test('a status that lasted less than one read (claimed and finished in one commit) is still sent, in order', async (t) => {
+  const started = await h.client(team.operator.token).POST('/v1/backups/{id}/restores', { params: { path: { id: seeded.backupId } }, body: {} })
+  const id = started.data?.id ?? ''
+  const stream = events(id)
+  const statuses: string[] = []
+  const first = await stream.next()
+  statuses.push(restoreSchema.parse(first.value).status)
+  // Both transitions commit together: their notifications arrive at once and one read sees `failed`.
+  await sql.begin(async (tx) => {
+    await tx`UPDATE restores SET status = 'in_progress', started_at = now() WHERE id = ${id}`
+    await tx`UPDATE restores SET status = 'failed', completed_at = now(), error_code = 'artifact_missing', error_message = 'gone' WHERE id = ${id}`
+  })
+  for await (const event of stream) {
+    const restore = restoreSchema.parse(event)
+    statuses.push(restore.status)
+    if (restore.status === 'in_progress') t.same([restore.completedAt, restore.error], [null, null], 'the skipped state is sent as it was')
+  }
+  t.same(statuses, ['pending', 'in_progress', 'failed'])
+})

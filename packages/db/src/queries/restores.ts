@@ -5,7 +5,7 @@ import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/
 import { and, desc, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
-import { restores, users } from '../schema.js'
+import { restores, restoreTransitions, users } from '../schema.js'
 import { afterCursor, toPage } from './pagination.js'
 
 const restoreColumns = {
@@ -118,4 +118,15 @@ export async function insertPendingRestore(tx: postgres.TransactionSql, input: N
     RETURNING id`
   if (!row) throw new Error('restore insert returned nothing')
   return row.id
+}
+
+/** The statuses a restore went through, in order, from its audit trail (restore_transitions). */
+export async function restoreStatusPath(db: Db, params: { workspaceId: string; restoreId: string }): Promise<RestoreStatus[]> {
+  const rows = await db
+    .select({ status: restoreTransitions.toStatus })
+    .from(restoreTransitions)
+    .innerJoin(restores, eq(restores.id, restoreTransitions.restoreId))
+    .where(and(eq(restores.workspaceId, params.workspaceId), eq(restoreTransitions.restoreId, params.restoreId)))
+    .orderBy(restoreTransitions.id)
+  return rows.map((r) => r.status as RestoreStatus)
 }

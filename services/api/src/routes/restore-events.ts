@@ -3,10 +3,10 @@
 // migrations/0001); we LISTEN before reading the first state so no change falls between the read
 // and the subscription, re-read the row on each notification for this restore, and send it when
 // it differs from the last one sent. Notifications arriving while a read is in flight coalesce into
-// one re-read, so a burst of progress updates may show as one event; the last event is always the
-// terminal state. Closing the connection only stops the stream, never the restore.
-import { idParamsSchema, isTerminalRestoreStatus, type Restore, restoreSchema } from '@devpilot/contracts'
-import { getRestore } from '@devpilot/db'
+// one re-read, so a burst of progress updates may show as one event, but every status is sent (a
+// status a read jumped over comes from the audit trail); the last event is always the terminal state. Closing the connection only stops the stream, never the restore.
+import { idParamsSchema, isTerminalRestoreStatus, type Restore, type RestoreStatus, restoreSchema } from '@devpilot/contracts'
+import { getRestore, restoreStatusPath } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bearerSecurity, principalOf } from '../auth.js'
@@ -17,6 +17,12 @@ import { problemResponses } from '../problem.js'
 const RESTORE_CHANNEL = 'restore_changed'
 const KEEPALIVE_MS = 15_000
 const notificationSchema = z.object({ id: z.string(), workspaceId: z.string(), status: z.string() })
+
+/** The restore as it was while in `status` (a status a coalesced read jumped over). */
+function stateAt(restore: Restore, status: RestoreStatus): Restore {
+  if (status === 'pending') return { ...restore, status, startedAt: null, completedAt: null, error: null }
+  return { ...restore, status, completedAt: null, error: null }
+}
 
 export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const { db, sql } = deps.database
@@ -53,6 +59,7 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       let again = false
       let closed = false
       let lastSent = ''
+      let lastStatus: RestoreStatus | null = null
       const log = request.log.child({ restoreId: id })
 
       const done = () => {
@@ -67,8 +74,19 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         const data = JSON.stringify(restoreSchema.parse(restore))
         if (data === lastSent || closed) return
         lastSent = data
+        lastStatus = restore.status
         reply.raw.write(`event: restore\nid: ${Date.now()}\ndata: ${data}\n\n`)
         if (isTerminalRestoreStatus(restore.status)) done()
+      }
+      // Coalesced reads can jump over a status (in_progress lasting less than one read); the audit
+      // trail has every transition, so each skipped status is sent as the state it was, in order.
+      const sendWithSkippedStatuses = async (restore: Restore) => {
+        if (lastStatus !== null && restore.status !== lastStatus) {
+          const path = await restoreStatusPath(db, { workspaceId, restoreId: id })
+          const skipped = path.slice(path.indexOf(lastStatus) + 1, path.indexOf(restore.status))
+          for (const status of skipped) send(stateAt(restore, status))
+        }
+        send(restore)
       }
       const refresh = (): Promise<void> => {
         if (reading) {
@@ -79,7 +97,7 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
           do {
             again = false
             const restore = await getRestore(db, { workspaceId, id })
-            if (restore) send(restore)
+            if (restore) await sendWithSkippedStatuses(restore)
           } while (again && !closed)
         })()
           .catch((error: unknown) => {
