@@ -45,7 +45,43 @@ export interface RestoreRun {
   } | null
 }
 
-interface RestoreRunRow extends Record<string, unknown> {
+/** The destination columns of a run, selected from `destinations d` with the names below. */
+const DESTINATION_SELECT = sql.raw(`d.id AS destination_id, d.type AS destination_type, d.enabled, d.deleted_at IS NOT NULL AS destination_deleted,
+  d.bucket, d.region, d.endpoint, d.prefix, d.force_path_style, d.access_key_id, d.secret_access_key_ciphertext, d.path AS destination_path`)
+
+interface DestinationColumns extends Record<string, unknown> {
+  destination_id: string
+  destination_type: DestinationType
+  enabled: boolean
+  destination_deleted: boolean
+  bucket: string | null
+  region: string | null
+  endpoint: string | null
+  prefix: string | null
+  force_path_style: boolean | null
+  access_key_id: string | null
+  secret_access_key_ciphertext: string | null
+  destination_path: string | null
+}
+
+function toRunDestination(row: DestinationColumns): RestoreRun['destination'] {
+  return {
+    id: row.destination_id,
+    type: row.destination_type,
+    enabled: row.enabled,
+    deleted: row.destination_deleted,
+    bucket: row.bucket,
+    region: row.region,
+    endpoint: row.endpoint,
+    prefix: row.prefix,
+    forcePathStyle: row.force_path_style,
+    accessKeyId: row.access_key_id,
+    secretAccessKeyCiphertext: row.secret_access_key_ciphertext,
+    path: row.destination_path,
+  }
+}
+
+interface RestoreRunRow extends DestinationColumns {
   id: string
   workspace_id: string
   status: RestoreStatus
@@ -65,18 +101,6 @@ interface RestoreRunRow extends Record<string, unknown> {
   snapshot_lsn: string | null
   plan_id: string
   source_server_id: string | null
-  destination_id: string
-  destination_type: DestinationType
-  enabled: boolean
-  destination_deleted: boolean
-  bucket: string | null
-  region: string | null
-  endpoint: string | null
-  prefix: string | null
-  force_path_style: boolean | null
-  access_key_id: string | null
-  secret_access_key_ciphertext: string | null
-  destination_path: string | null
   server_id: string | null
   host: string | null
   port: number | null
@@ -95,9 +119,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
            r.overwrite, r.pit_target_time::text AS pit_target_time, r.target_server_id, r.target_database, r.target_path,
            b.id AS backup_id, b.format, b.artifact_key, b.size_bytes::text AS size_bytes, b.sha256, b.snapshot_lsn::text AS snapshot_lsn,
            p.id AS plan_id, p.source_server_id,
-           d.id AS destination_id, d.type AS destination_type, d.enabled, d.deleted_at IS NOT NULL AS destination_deleted,
-           d.bucket, d.region, d.endpoint, d.prefix, d.force_path_style, d.access_key_id, d.secret_access_key_ciphertext,
-           d.path AS destination_path,
+           ${DESTINATION_SELECT},
            s.id AS server_id, s.host, s.port, s.username, s.password_ciphertext, s.maintenance_database, s.sslmode,
            s.deleted_at IS NOT NULL AS server_deleted
     FROM restores r
@@ -127,20 +149,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
       snapshotLsn: row.snapshot_lsn,
     },
     plan: { id: row.plan_id, sourceServerId: row.source_server_id },
-    destination: {
-      id: row.destination_id,
-      type: row.destination_type,
-      enabled: row.enabled,
-      deleted: row.destination_deleted,
-      bucket: row.bucket,
-      region: row.region,
-      endpoint: row.endpoint,
-      prefix: row.prefix,
-      forcePathStyle: row.force_path_style,
-      accessKeyId: row.access_key_id,
-      secretAccessKeyCiphertext: row.secret_access_key_ciphertext,
-      path: row.destination_path,
-    },
+    destination: toRunDestination(row),
     server:
       row.server_id === null || row.host === null || row.port === null || row.username === null || row.maintenance_database === null || row.sslmode === null
         ? null
@@ -323,39 +332,8 @@ export async function recordPointInTimeApplied(db: Db, params: Ownership & { app
 
 /** A destination row in the shape a run reads it, for artifacts that are not the backup's (stream segments). */
 export async function loadRunDestination(db: Db, params: { workspaceId: string; destinationId: string }): Promise<RestoreRun['destination'] | null> {
-  const rows = await db.execute<
-    Record<string, unknown> & {
-      id: string
-      type: DestinationType
-      enabled: boolean
-      deleted: boolean
-      bucket: string | null
-      region: string | null
-      endpoint: string | null
-      prefix: string | null
-      force_path_style: boolean | null
-      access_key_id: string | null
-      secret_access_key_ciphertext: string | null
-      path: string | null
-    }
-  >(sql`
-    SELECT id, type, enabled, deleted_at IS NOT NULL AS deleted, bucket, region, endpoint, prefix, force_path_style, access_key_id,
-           secret_access_key_ciphertext, path
-    FROM destinations WHERE id = ${params.destinationId} AND workspace_id = ${params.workspaceId}`)
-  const d = rows[0]
-  if (!d) return null
-  return {
-    id: d.id,
-    type: d.type,
-    enabled: d.enabled,
-    deleted: d.deleted,
-    bucket: d.bucket,
-    region: d.region,
-    endpoint: d.endpoint,
-    prefix: d.prefix,
-    forcePathStyle: d.force_path_style,
-    accessKeyId: d.access_key_id,
-    secretAccessKeyCiphertext: d.secret_access_key_ciphertext,
-    path: d.path,
-  }
+  const rows = await db.execute<DestinationColumns>(sql`
+    SELECT ${DESTINATION_SELECT} FROM destinations d WHERE d.id = ${params.destinationId} AND d.workspace_id = ${params.workspaceId}`)
+  const row = rows[0]
+  return row ? toRunDestination(row) : null
 }

@@ -16,6 +16,7 @@ import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
 import { startRestore } from '../use-cases/start-restore.js'
+import { replyStarted } from './started-restore.js'
 
 const tags = ['restores']
 
@@ -57,8 +58,7 @@ export const restoreRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'],
       })
-      if (result.replayed) return reply.code(200).header('idempotent-replayed', 'true').send(result.restore)
-      return reply.code(202).send(result.restore)
+      return replyStarted(reply, result)
     },
   )
 

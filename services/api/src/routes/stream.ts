@@ -17,6 +17,7 @@ import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
 import { registerStreamSegment } from '../use-cases/register-stream-segment.js'
 import { planStreamWindow, startPointInTimeRestore } from '../use-cases/start-point-in-time-restore.js'
+import { replyStarted } from './started-restore.js'
 
 const tags = ['point-in-time']
 
@@ -112,8 +113,7 @@ export const streamRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'],
       })
-      if (result.replayed) return reply.code(200).header('idempotent-replayed', 'true').send(result.restore)
-      return reply.code(202).send(result.restore)
+      return replyStarted(reply, result)
     },
   )
 }
