@@ -1,1 +1,2 @@
 export * from './boss.js'
+export * from './depth.js'

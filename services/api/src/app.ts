@@ -12,12 +12,14 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { PgBoss } from 'pg-boss'
 import { registerAuthentication } from './auth.js'
 import type { AppDeps } from './deps.js'
+import { createApiMetrics } from './metrics.js'
 import { swaggerOptions, tidyDocument } from './openapi.js'
 import { registerProblemHandlers } from './problem.js'
 import { backupRoutes } from './routes/backups.js'
 import { destinationRoutes } from './routes/destinations.js'
 import { healthRoutes } from './routes/health.js'
 import { meRoutes } from './routes/me.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { planRoutes } from './routes/plans.js'
 import { restoreEventRoutes } from './routes/restore-events.js'
 import { restoreRoutes } from './routes/restores.js'
@@ -42,6 +44,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerProblemHandlers(app)
+  const metrics = createApiMetrics(options.database, options.log)
+  metrics.instrument(app)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id))
   })
@@ -58,6 +62,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Devpilot Restore API' } })
 
   await app.register(healthRoutes, deps)
+  await app.register(metricsRoutes, { metrics })
   await app.register(async (v1) => {
     registerAuthentication(v1, deps.database.db)
     await v1.register(meRoutes, deps)

@@ -1,11 +1,7 @@
 // Operational endpoints, /v1/me, authentication and the problem+json error contract.
-import { openDatabase } from '@devpilot/db'
-import { createBoss } from '@devpilot/queue'
 import { generateApiToken } from '@devpilot/secrets'
-import pino from 'pino'
 import t from 'tap'
-import { buildApp } from '../src/app.js'
-import { seedTeam, startApi } from './support/api-harness.js'
+import { seedTeam, startApi, startApiWithoutDatabase } from './support/api-harness.js'
 
 const h = await startApi(t)
 const team = await seedTeam(h)
@@ -20,22 +16,8 @@ t.test('healthz and readyz answer ok while the database is up', async (t) => {
 })
 
 t.test('readyz answers 503 not_ready when the database is unreachable', async (t) => {
-  const database = openDatabase('postgres://nobody@127.0.0.1:1/none', { max: 1 })
-  const boss = createBoss({ url: 'postgres://nobody@127.0.0.1:1/none', onError: () => {} })
-  const app = await buildApp({
-    config: { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [] },
-    database,
-    boss,
-    log: pino({ level: 'silent' }),
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await app.close()
-    await database.close()
-  })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening')
-  const res = await fetch(`http://127.0.0.1:${address.port}/readyz`)
+  const baseUrl = await startApiWithoutDatabase(t)
+  const res = await fetch(`${baseUrl}/readyz`)
   t.equal(res.status, 503)
   t.match(res.headers.get('content-type'), /^application\/problem\+json/)
   const body = (await res.json()) as { code: string; status: number }

@@ -1,30 +1,29 @@
-// Runner entry point: reads the configuration once, migrates the product database (idempotent,
-// under an advisory lock), starts the worker and the health endpoint, and stops gracefully on
+// Runner entry point: reads the configuration once, serves health and metrics, migrates the product
+// database (idempotent, under an advisory lock), starts the worker, and stops gracefully on
 // SIGTERM/SIGINT (see worker.ts for what graceful means for in-flight restores).
 import { parseEnv, runnerConfigSchema } from '@devpilot/config'
 import { migrateDatabase, openDatabase } from '@devpilot/db'
 import { createSecretBox } from '@devpilot/secrets'
-import { startHealthServer } from './health.js'
+import { runnerReadiness, startHealthServer } from './health.js'
 import { createLogger } from './logger.js'
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js'
 import { findPgTools } from './pg-tools.js'
 import { createWorker } from './worker.js'
 
 const config = parseEnv('runner', runnerConfigSchema, process.env)
 const log = createLogger(config.LOG_LEVEL)
 
-await migrateDatabase(config.DATABASE_URL)
 const database = openDatabase(config.DATABASE_URL, { max: config.RUNNER_CONCURRENCY * 2 + 2, applicationName: 'devpilot-restore-runner' })
 const worker = createWorker({ config, db: database.db, box: createSecretBox(config.SECRETS_KEY), tools: findPgTools(config.PG_BIN_DIR), log })
-await worker.start()
+// Health first: /healthz answers (and /readyz says 503) while migrations and pg-boss start up.
 const health = await startHealthServer({
   host: config.METRICS_HOST,
   port: config.METRICS_PORT,
-  ready: async () => {
-    if (!worker.ready()) return false
-    await database.sql`SELECT 1`
-    return true
-  },
+  ready: runnerReadiness(worker, database.sql),
+  metrics: async () => ({ contentType: METRICS_CONTENT_TYPE, body: await renderMetrics(database.sql, log) }),
 })
+await migrateDatabase(config.DATABASE_URL)
+await worker.start()
 log.info({ runnerId: worker.runnerId, healthPort: health.port }, 'runner ready')
 
 let stopping = false

@@ -3,9 +3,10 @@
 // another runner took the restore over; the run is then aborted and records nothing.
 import { type Db, type Ownership, recordRestoreProgress } from '@devpilot/db'
 import type { Logger } from './logger.js'
+import { countRestoredBytes } from './metrics.js'
 
 export class RestoreProgress {
-  bytesDone = 0
+  private done = 0
   bytesTotal: number | null = null
   private timer: NodeJS.Timeout | null = null
   private inFlight: Promise<boolean> | null = null
@@ -17,6 +18,15 @@ export class RestoreProgress {
     private readonly log: Logger,
     private readonly onLost: () => void,
   ) {}
+
+  /** Bytes read from the artifact so far; growth is counted in devpilot_runner_restored_bytes_total. */
+  get bytesDone(): number {
+    return this.done
+  }
+  set bytesDone(n: number) {
+    countRestoredBytes(n - this.done)
+    this.done = n
+  }
 
   start(): void {
     this.timer = setInterval(() => {

@@ -22,6 +22,7 @@ import {
 import type { SecretBox } from '@devpilot/secrets'
 import { OwnershipLostError, restoreError, toRestoreFailure } from './errors.js'
 import type { Logger } from './logger.js'
+import { countInFlight, restoreFinished, restoreKind } from './metrics.js'
 import type { PgTools } from './pg-tools.js'
 import { RestoreProgress } from './progress.js'
 import type { StreamStage } from './restore/feed-tool.js'
@@ -66,6 +67,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
     const problem = destinationProblem(run.destination)
     if (problem) {
       const failed = await failPendingRestore(ctx.db, { restoreId, runnerId: ctx.runnerId, code: 'destination_unavailable', message: problem })
+      if (failed) restoreFinished('failed', 'destination_unavailable')
       log.info({ failed }, 'destination unavailable before start; restore failed without starting')
       return
     }
@@ -98,7 +100,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
     log.warn({ previousRunner: run.runnerId, attempt: taken.attempt }, 'taking over a restore whose runner went silent; retrying from scratch')
     attempt = taken.attempt
   }
-  await execute(ctx, run, attempt, log.child({ attempt }))
+  await countInFlight(restoreKind(run.target), () => execute(ctx, run, attempt, log.child({ attempt })))
   const next = await nextPendingRestoreForTarget(ctx.db, restoreId)
   if (next) await ctx.requeue(next, 0)
 }
@@ -113,6 +115,7 @@ export async function declareLost(ctx: RunnerContext, run: Pick<RestoreRun, 'id'
     message: `The runner ${run.runnerId ?? '(unknown)'} stopped sending heartbeats for more than ${lostAfter} s during attempt ${run.attempt} of ${ctx.config.RUNNER_MAX_ATTEMPTS}; the target was not changed. Start the restore again.`,
   })
   if (!failed) return
+  restoreFinished('failed', 'runner_lost')
   log.warn({ runnerId: run.runnerId, attempt: run.attempt }, 'restore failed with runner_lost')
   const full = await loadRestoreRun(ctx.db, run.id)
   if (full) await cleanupLeftovers(ctx, full, log)
@@ -149,6 +152,7 @@ function targetServer(ctx: RunnerContext, server: NonNullable<RestoreRun['server
 
 async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log: Logger): Promise<void> {
   const ownership = { restoreId: run.id, runnerId: ctx.runnerId, attempt }
+  const timing = { kind: restoreKind(run.target), startedAtMs: performance.now() }
   const controller = new AbortController()
   const onShutdown = () =>
     controller.abort(
@@ -259,6 +263,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
     else log.warn({ code: failure.code, reason: failure.message }, 'restore failed')
     const recorded = await failRestore(ctx.db, { ...ownership, ...failure })
     if (!recorded) log.warn('could not record the failure: this runner no longer owns the restore')
+    else restoreFinished('failed', failure.code, timing)
     return
   }
   progress.stop()
@@ -270,6 +275,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
     log.warn('restore finished but this runner no longer owns the record')
     return
   }
+  restoreFinished('completed', null, timing)
   log.info({ bytes: progress.bytesDone }, 'restore completed')
   if (afterComplete) await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker on the target'))
 }

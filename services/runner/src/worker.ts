@@ -74,7 +74,11 @@ export function createWorker(deps: WorkerDeps): Worker {
       await boss.work(RESTORE_QUEUE, { batchSize: 1, localConcurrency: config.RUNNER_CONCURRENCY, pollingIntervalSeconds: 2 }, async (jobs) => {
         for (const job of jobs) {
           const { restoreId } = restoreJobSchema.parse(job.data)
-          const task = handleRestoreJob(ctx, restoreId)
+          const task = handleRestoreJob(ctx, restoreId).catch((error: unknown) => {
+            // Otherwise only pg-boss would know: the job fails and comes back (retry), unlogged.
+            ctx.log.error({ err: error, restoreId }, 'restore job failed before its outcome was recorded; the queue will retry it')
+            throw error
+          })
           inFlight.add(task)
           try {
             await task

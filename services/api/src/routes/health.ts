@@ -2,6 +2,7 @@
 // database (503 `not_ready` problem while it is unreachable), so a load balancer stops sending
 // requests that would fail anyway.
 import { AppError, healthSchema } from '@devpilot/contracts'
+import { pingDatabase } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { AppDeps } from '../deps.js'
 import { problemResponses } from '../problem.js'
@@ -27,18 +28,12 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databa
       },
     },
     async (request) => {
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`database did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)
-      })
       try {
-        await Promise.race([database.sql`SELECT 1`, timeout])
+        await pingDatabase(database.sql, READY_TIMEOUT_MS)
         return { status: 'ok' as const }
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check failed')
         throw new AppError('not_ready', 'The database is unreachable; try again shortly.')
-      } finally {
-        clearTimeout(timer)
       }
     },
   )

@@ -3,6 +3,7 @@
 // Everything is torn down in reverse order when the test file ends.
 import { join } from 'node:path'
 import { createApiClient } from '@devpilot/api-client'
+import { openDatabase } from '@devpilot/db'
 import { createProductDatabase, type ProductDatabase, scratchDir, seedUser, seedWorkspace, testSecretBox } from '@devpilot/devenv/testing'
 import { createBoss } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
@@ -61,6 +62,27 @@ export async function startApi(t: TapLike): Promise<Harness> {
     destinationRoot,
     client: (token, headers) => createApiClient({ baseUrl, ...(token === undefined ? {} : { token }), ...(headers ? { headers } : {}) }),
   }
+}
+
+/** The app wired to a database that does not answer (nothing listens on port 1), listening; its base URL. */
+export async function startApiWithoutDatabase(t: TapLike): Promise<string> {
+  const url = 'postgres://nobody@127.0.0.1:1/none'
+  const database = openDatabase(url, { max: 1 })
+  const boss = createBoss({ url, onError: () => {} })
+  const app = await buildApp({
+    config: { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [] },
+    database,
+    boss,
+    log: pino({ level: 'silent' }),
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await app.close()
+    await database.close()
+  })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening')
+  return `http://127.0.0.1:${address.port}`
 }
 
 /** A workspace with an admin, an operator and a viewer, each with a token. */
