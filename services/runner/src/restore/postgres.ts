@@ -28,6 +28,7 @@ import {
   type TargetServer,
 } from './pg-target.js'
 import { PlainSqlOwnershipFilter } from './plain-sql-filter.js'
+import { PlainSqlGuard } from './plain-sql-guard.js'
 
 export interface DatabaseRestoreParams {
   restoreId: string
@@ -108,7 +109,12 @@ async function userObjects(server: TargetServer, database: string): Promise<stri
 function toolArgs(params: DatabaseRestoreParams, staging: string): { file: string; args: string[] } {
   const ownership = params.keepOwnership ? [] : ['--no-owner', '--no-privileges']
   if (params.format === 'pg_plain' || params.format === 'pg_plain_gz') {
-    return { file: params.tools.psql, args: ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=1', '--dbname', conninfoDbname(staging), '-f', '-'] }
+    // One transaction: statements that must not run inside a staging restore (DROP/CREATE DATABASE,
+    // ALTER SYSTEM) cannot run in a transaction block, so a script carrying them fails instead.
+    return {
+      file: params.tools.psql,
+      args: ['-X', '-q', '--no-password', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '--dbname', conninfoDbname(staging), '-f', '-'],
+    }
   }
   const format = params.format === 'pg_tar' ? 'tar' : 'custom'
   return { file: params.tools.pgRestore, args: ['--exit-on-error', '--no-password', `--format=${format}`, ...ownership, '--dbname', conninfoDbname(staging)] }
@@ -139,6 +145,7 @@ async function restoreIntoStaging(params: DatabaseRestoreParams, staging: string
   }
   const stages: StreamStage[] = [...input]
   if (params.format === 'pg_plain_gz') stages.push(createGunzip())
+  if (params.format === 'pg_plain' || params.format === 'pg_plain_gz') stages.push(new PlainSqlGuard())
   if (!params.keepOwnership && (params.format === 'pg_plain' || params.format === 'pg_plain_gz')) stages.push(new PlainSqlOwnershipFilter())
   await feedTool(run, stages, params.signal)
 }
