@@ -1,0 +1,63 @@
+// Starts the API or a runner as a child process, like `pnpm start` does (tsx, the same
+// environment names), but with the output going to a log file under the benchmark's folder so a
+// busy service never blocks on a full pipe. A service is ready when its /readyz answers 200.
+import { join } from 'node:path'
+import { PROJECT_ROOT } from '@devpilot/devenv'
+import type { ResultPromise } from 'execa'
+import { findProcessInTree, peakRssKiB } from './proc-status.js'
+import { spawnTracked } from './processes.js'
+
+export interface Service {
+  name: string
+  /** pid of the node process running the service's entry file (not a wrapper). */
+  pid: number
+  logFile: string
+  peakRssKiB(): number
+  stop(): Promise<void>
+}
+
+let started = 0
+
+async function waitReady(url: string, child: ResultPromise, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode} before it was ready; see ${logFile}`)
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${url} not ready within ${timeoutMs / 1000} s; see ${logFile}`)
+}
+
+export async function startService(options: { name: string; entry: string; env: Record<string, string>; readyUrl: string; logDir: string }): Promise<Service> {
+  const logFile = join(options.logDir, `${options.name}-${++started}.log`)
+  // `node --import tsx` runs the entry in this very process, so child.pid is the service itself.
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', options.entry], {
+    cwd: PROJECT_ROOT,
+    // Only what a service needs: no variable of the caller's shell changes what is measured.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    stdout: { file: logFile },
+    stderr: { file: logFile.replace(/\.log$/, '.err.log') },
+  })
+  if (child.pid === undefined) throw new Error(`could not start ${options.name}`)
+  await waitReady(options.readyUrl, child, logFile, 60_000)
+  const pid = findProcessInTree(child.pid, options.entry)
+  if (pid === null) throw new Error(`no process running ${options.entry} under pid ${child.pid}`)
+  return {
+    name: options.name,
+    pid,
+    logFile,
+    peakRssKiB: () => peakRssKiB(pid),
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await child
+      clearTimeout(timer)
+    },
+  }
+}

@@ -1,0 +1,104 @@
+// The whole system under test, brought up by the benchmark itself: a fresh fast PostgreSQL
+// cluster and s3rver under .data/bench/suite, migrations, the API and one runner as child
+// processes. The runner can be restarted with other settings (PG_RESTORE_JOBS) and so that its
+// peak RSS (VmHWM) covers one measurement only.
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { migrateDatabase } from '@devpilot/db'
+import { DATA_DIR, freePort, type LocalCluster, type LocalS3, startLocalCluster, startLocalS3 } from '@devpilot/devenv'
+import { psql } from '@devpilot/devenv/testing'
+import { generateSecretsKey } from '@devpilot/secrets'
+import { onCleanup } from './processes.js'
+import { type Service, startService } from './services.js'
+
+export const BUCKET = 'bench'
+
+export interface System {
+  root: string
+  /** Scratch space for artifacts and bare-tool targets. */
+  workDir: string
+  /** RESTORE_PATH_ROOTS of the runner: file restores land here. */
+  filesRoot: string
+  /** LOCAL_DESTINATION_ROOTS: `local` destinations live here. */
+  destinationsRoot: string
+  cluster: LocalCluster
+  s3: LocalS3
+  databaseUrl: string
+  apiUrl: string
+  api: Service
+  runner(): Service | null
+  /** Stops the current runner (if any) and starts a fresh one with these extra settings. */
+  restartRunner(extraEnv?: Record<string, string>): Promise<Service>
+  stopRunner(): Promise<void>
+}
+
+export async function startSystem(log: (line: string) => void): Promise<System> {
+  const root = join(DATA_DIR, 'bench', 'suite')
+  const logDir = join(root, 'logs')
+  const workDir = join(root, 'work')
+  const filesRoot = join(root, 'files')
+  const destinationsRoot = join(root, 'destinations')
+  const tmpDir = join(root, 'tmp')
+  rmSync(join(root, 'work'), { recursive: true, force: true })
+  rmSync(filesRoot, { recursive: true, force: true })
+  rmSync(logDir, { recursive: true, force: true })
+  for (const dir of [logDir, workDir, filesRoot, destinationsRoot, tmpDir]) mkdirSync(dir, { recursive: true })
+  // The big artifacts and restored trees go; the logs stay for a look after the run.
+  onCleanup('scratch folders', async () => {
+    for (const dir of [workDir, filesRoot, destinationsRoot, tmpDir, join(root, 's3')]) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const cluster = await startLocalCluster({ baseDir: join(root, 'pg'), fresh: true, fast: true })
+  onCleanup('PostgreSQL cluster', async () => {
+    await cluster.stop()
+    rmSync(join(root, 'pg'), { recursive: true, force: true })
+  })
+  log(`PostgreSQL on 127.0.0.1:${cluster.port} (fsync off, like the tests)`)
+  const s3 = await startLocalS3({ directory: join(root, 's3'), buckets: [BUCKET] })
+  onCleanup('s3rver', () => s3.stop())
+  log(`s3rver on ${s3.endpoint}`)
+
+  await psql(cluster.url(), 'CREATE DATABASE devpilot')
+  const databaseUrl = cluster.url('devpilot')
+  await migrateDatabase(databaseUrl)
+
+  const apiPort = await freePort()
+  const apiUrl = `http://127.0.0.1:${apiPort}`
+  const common: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    SECRETS_KEY: generateSecretsKey(),
+    RESTORE_PATH_ROOTS: filesRoot,
+    LOCAL_DESTINATION_ROOTS: destinationsRoot,
+    LOG_LEVEL: 'info',
+    PG_BIN_DIR: cluster.binDir,
+  }
+  const api = await startService({
+    name: 'api',
+    entry: 'services/api/src/server.ts',
+    env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
+    readyUrl: `${apiUrl}/readyz`,
+    logDir,
+  })
+  log(`API on ${apiUrl} (pid ${api.pid})`)
+
+  let runner: Service | null = null
+  const stopRunner = async () => {
+    await runner?.stop()
+    runner = null
+  }
+  const restartRunner = async (extraEnv: Record<string, string> = {}) => {
+    await stopRunner()
+    const port = await freePort()
+    runner = await startService({
+      name: 'runner',
+      entry: 'services/runner/src/main.ts',
+      env: { ...common, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+      logDir,
+    })
+    return runner
+  }
+  const first = await restartRunner()
+  log(`runner ready (pid ${first.pid})`)
+  return { root, workDir, filesRoot, destinationsRoot, cluster, s3, databaseUrl, apiUrl, api, runner: () => runner, restartRunner, stopRunner }
+}

@@ -1,0 +1,66 @@
+// `pnpm bench`: brings the whole system up on its own (fresh fast cluster and s3rver under
+// .data/bench/suite, the API and one runner as child processes), runs every benchmark against the
+// bare tools on this machine in this run, prints the table of ratios and writes
+// bench/results/latest.json. Everything it started is stopped at the end, on error and on Ctrl-C.
+//   pnpm bench [-- --only pickup,database,memory,files,api]
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { benchApiLoad } from './benchmarks/api-load.js'
+import { benchDatabaseRestore, type DatabaseRestoreResult } from './benchmarks/database-restore.js'
+import { benchFilesRestore } from './benchmarks/files-restore.js'
+import { benchPickupLatency } from './benchmarks/pickup-latency.js'
+import { benchRunnerMemory } from './benchmarks/runner-memory.js'
+import type { BenchContext } from './lib/context.js'
+import { describeMachine, loadAverage } from './lib/machine.js'
+import { cleanupAll, installSignalHandlers } from './lib/processes.js'
+import { type BenchResult, formatTable, type ResultRow, writeResults } from './lib/report.js'
+import { startSystem } from './lib/system.js'
+import { createWorkspace } from './lib/workspace.js'
+
+const ALL = ['pickup', 'database', 'memory', 'files', 'api'] as const
+const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { only: { type: 'string' } } })
+const only = new Set(values.only ? values.only.split(',') : ALL)
+const began = performance.now()
+const elapsed = () => `${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s`
+const log = (line: string) => console.log(`[bench ${elapsed()}] ${line}`)
+
+installSignalHandlers()
+let exitCode = 0
+try {
+  const system = await startSystem(log)
+  const machine = await describeMachine(system.cluster)
+  log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; load ${loadAverage()}`)
+  const ctx: BenchContext = { system, ws: await createWorkspace(system), log }
+
+  const rows: ResultRow[] = []
+  const details: Record<string, unknown> = {}
+  // The 1-minute load average around each benchmark: anything else running on the machine shows.
+  const record = async <R extends BenchResult>(name: string, bench: () => Promise<R>): Promise<R> => {
+    const loadBefore = loadAverage()
+    const result = await bench()
+    rows.push(...result.rows)
+    details[name] = { ...result.details, loadAverage: { before: loadBefore, after: loadAverage() } }
+    return result
+  }
+  if (only.has('pickup')) await record('pickupLatency', () => benchPickupLatency(ctx))
+  let database: DatabaseRestoreResult | undefined
+  if (only.has('database') || only.has('memory')) database = await record('databaseRestore', () => benchDatabaseRestore(ctx))
+  if (only.has('memory') && database) {
+    const large = database
+    await record('runnerMemory', () => benchRunnerMemory(ctx, large))
+  }
+  if (only.has('files')) await record('filesRestore', () => benchFilesRestore(ctx))
+  if (only.has('api')) await record('apiLoad', () => benchApiLoad(ctx))
+
+  const totalSeconds = +((performance.now() - began) / 1000).toFixed(1)
+  console.log(`\n${formatTable(rows)}\n`)
+  const file = join(import.meta.dirname, 'results', 'latest.json')
+  writeResults(file, { finishedAt: new Date().toISOString(), totalSeconds, machine, rows, details })
+  log(`done in ${totalSeconds} s; results in ${file}`)
+} catch (error) {
+  console.error('[bench] failed:', error instanceof Error ? (error.stack ?? error.message) : error)
+  exitCode = 1
+} finally {
+  await cleanupAll()
+}
+process.exit(exitCode)
