@@ -2,6 +2,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { apiTokens, users, workspaces } from '../schema.js'
+import { newestFirst } from './pagination.js'
 
 export async function listApiTokens(db: Db, params: { workspaceSlug: string }) {
   const rows = await db
@@ -17,7 +18,7 @@ export async function listApiTokens(db: Db, params: { workspaceSlug: string }) {
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
     .where(eq(workspaces.slug, params.workspaceSlug))
-    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+    .orderBy(...newestFirst(apiTokens.createdAt, apiTokens.id))
   return rows.map((r) => ({ ...r, createdAt: isoTimestamp(r.createdAt), revokedAt: isoTimestamp(r.revokedAt) }))
 }
 

@@ -4,7 +4,7 @@ import type { Backup, BackupFormat, BackupStatus, ListBackupsQuery, Page, Update
 import { and, desc, eq, gte, ilike, lte, or, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { backups, plans } from '../schema.js'
-import { afterCursor, toPage } from './pagination.js'
+import { afterCursor, newestFirst, toPage } from './pagination.js'
 
 export interface NewBackup {
   workspaceId: string
@@ -85,7 +85,12 @@ function likePattern(term: string): string {
 }
 
 export async function listBackups(db: Db, params: { workspaceId: string } & ListBackupsQuery): Promise<Page<Backup>> {
-  const rows = await selectBackups(db)
+  return toPage(await listBackupsQuery(db, params), params.limit, toBackup)
+}
+
+/** The history query itself (exported so a test can EXPLAIN it: it must walk an index, not sort). */
+export function listBackupsQuery(db: Db, params: { workspaceId: string } & ListBackupsQuery) {
+  return selectBackups(db)
     .where(
       and(
         eq(backups.workspaceId, params.workspaceId),
@@ -97,9 +102,8 @@ export async function listBackups(db: Db, params: { workspaceId: string } & List
         afterCursor(backups.createdAt, backups.id, params.cursor),
       ),
     )
-    .orderBy(desc(backups.createdAt), desc(backups.id))
+    .orderBy(...newestFirst(backups.createdAt, backups.id))
     .limit(params.limit + 1)
-  return toPage(rows, params.limit, toBackup)
 }
 
 export async function getBackup(db: Db, params: { workspaceId: string; id: string }): Promise<Backup | null> {

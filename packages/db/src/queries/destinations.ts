@@ -6,7 +6,7 @@ import type { SecretBox } from '@devpilot/secrets'
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { destinations } from '../schema.js'
-import { afterCursor, type PageParams, toPage } from './pagination.js'
+import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
 
 export type NewDestination =
   | { workspaceId: string; name: string; type: 'local'; path: string; enabled?: boolean }
@@ -95,7 +95,7 @@ const live = (workspaceId: string) => and(eq(destinations.workspaceId, workspace
 export async function listDestinations(db: Db, params: { workspaceId: string } & PageParams): Promise<Page<Destination>> {
   const rows = await selectDestinations(db)
     .where(and(live(params.workspaceId), afterCursor(destinations.createdAt, destinations.id, params.cursor)))
-    .orderBy(desc(destinations.createdAt), desc(destinations.id))
+    .orderBy(...newestFirst(destinations.createdAt, destinations.id))
     .limit(params.limit + 1)
   return toPage(rows, params.limit, toDestination)
 }

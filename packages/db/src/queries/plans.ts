@@ -4,7 +4,7 @@ import type { CreatePlan, Page, Plan, PlanMode, RestoreSummary } from '@devpilot
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { plans, restores } from '../schema.js'
-import { afterCursor, type PageParams, toPage } from './pagination.js'
+import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
 
 export type NewPlan =
   | { workspaceId: string; name: string; type: 'database'; sourceServerId: string | null; sourceDatabase: string; destinationId: string; mode?: PlanMode }
@@ -54,7 +54,7 @@ export function toPlan(row: PlanRow): Plan {
 export async function listPlans(db: Db, params: { workspaceId: string } & PageParams): Promise<Page<Plan>> {
   const rows = await selectPlans(db)
     .where(and(eq(plans.workspaceId, params.workspaceId), afterCursor(plans.createdAt, plans.id, params.cursor)))
-    .orderBy(desc(plans.createdAt), desc(plans.id))
+    .orderBy(...newestFirst(plans.createdAt, plans.id))
     .limit(params.limit + 1)
   return toPage(rows, params.limit, toPlan)
 }

@@ -6,7 +6,7 @@ import { and, desc, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
 import { restores, restoreTransitions, users } from '../schema.js'
-import { afterCursor, toPage } from './pagination.js'
+import { afterCursor, newestFirst, toPage } from './pagination.js'
 
 const restoreColumns = {
   id: restores.id,
@@ -63,7 +63,12 @@ function toRestore(row: RestoreRow): Restore {
 }
 
 export async function listRestores(db: Db, params: { workspaceId: string } & ListRestoresQuery): Promise<Page<Restore>> {
-  const rows = await selectRestores(db)
+  return toPage(await listRestoresQuery(db, params), params.limit, toRestore)
+}
+
+/** The restore-list query itself (exported so a test can EXPLAIN it: it must walk an index, not sort). */
+export function listRestoresQuery(db: Db, params: { workspaceId: string } & ListRestoresQuery) {
+  return selectRestores(db)
     .where(
       and(
         eq(restores.workspaceId, params.workspaceId),
@@ -73,9 +78,8 @@ export async function listRestores(db: Db, params: { workspaceId: string } & Lis
         afterCursor(restores.createdAt, restores.id, params.cursor),
       ),
     )
-    .orderBy(desc(restores.createdAt), desc(restores.id))
+    .orderBy(...newestFirst(restores.createdAt, restores.id))
     .limit(params.limit + 1)
-  return toPage(rows, params.limit, toRestore)
 }
 
 export async function getRestore(db: Db, params: { workspaceId: string; id: string }): Promise<Restore | null> {

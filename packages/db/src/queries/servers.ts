@@ -7,7 +7,7 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { isoTimestamp } from '../client.js'
 import { servers } from '../schema.js'
-import { afterCursor, type PageParams, toPage } from './pagination.js'
+import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
 
 export interface NewServer {
   workspaceId: string
@@ -80,7 +80,7 @@ const live = (workspaceId: string) => and(eq(servers.workspaceId, workspaceId), 
 export async function listServers(db: Db, params: { workspaceId: string } & PageParams): Promise<Page<Server>> {
   const rows = await selectServers(db)
     .where(and(live(params.workspaceId), afterCursor(servers.createdAt, servers.id, params.cursor)))
-    .orderBy(desc(servers.createdAt), desc(servers.id))
+    .orderBy(...newestFirst(servers.createdAt, servers.id))
     .limit(params.limit + 1)
   return toPage(rows, params.limit, toServer)
 }

@@ -218,6 +218,17 @@ export async function restoreDatabase(params: DatabaseRestoreParams): Promise<Da
 
     await restoreIntoStaging(params, names.staging)
     if (params.afterStagingRestore) await params.afterStagingRestore(names.staging)
+    if (existing && !params.overwrite) {
+      // Overwrite off: the target was empty when the restore began; refuse to replace it if
+      // something was written into it meanwhile (a long restore, an application starting up).
+      const objects = await userObjects(params.server, params.targetDatabase)
+      if (objects.length > 0) {
+        throw restoreError(
+          'target_not_empty',
+          `The target database ${params.targetDatabase} received user objects (${objects.join(', ')}) while the restore ran; with overwrite off it is not replaced. The target was not changed.`,
+        )
+      }
+    }
     await params.beforeSwap()
     await swapIn(admin, params, names, existing !== null)
     stagingCreated = false

@@ -164,8 +164,9 @@ async function replaySegment(
           throw corrupt(error instanceof Error ? error.message : String(error))
         }
         if (commitAt > target) return true
-        // Transactions already in the base snapshot are skipped, not applied twice.
-        const skip = line.lsn !== undefined && lsnToBigInt(line.lsn) <= snapshotLsn
+        // Transactions whose commit record starts before the snapshot LSN (the slot's consistent point)
+        // are in the base snapshot and skipped; one starting exactly there is after it and applied.
+        const skip = line.lsn !== undefined && lsnToBigInt(line.lsn) < snapshotLsn
         if (!skip) await sql.unsafe('BEGIN')
         open = { inFlight: [], changes: 0, skip }
         continue
