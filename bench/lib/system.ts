@@ -32,15 +32,20 @@ export interface System {
   stopRunner(): Promise<void>
 }
 
+/** The bench's workspace slug: its folders are `<root>/bench`. */
+export const BENCH_WORKSPACE = 'bench'
+
 export async function startSystem(log: (line: string) => void): Promise<System> {
   const root = join(DATA_DIR, 'bench', 'suite')
   const logDir = join(root, 'logs')
   const workDir = join(root, 'work')
-  const filesRoot = join(root, 'files')
+  // Roots are per workspace (`<root>/<slug>`): the bench workspace's folders are under these.
+  const filesRoots = join(root, 'files')
+  const filesRoot = join(filesRoots, BENCH_WORKSPACE)
   const destinationsRoot = join(root, 'destinations')
   const tmpDir = join(root, 'tmp')
   rmSync(join(root, 'work'), { recursive: true, force: true })
-  rmSync(filesRoot, { recursive: true, force: true })
+  rmSync(filesRoots, { recursive: true, force: true })
   rmSync(logDir, { recursive: true, force: true })
   for (const dir of [logDir, workDir, filesRoot, destinationsRoot, tmpDir]) mkdirSync(dir, { recursive: true })
   // The big artifacts and restored trees go; the logs stay for a look after the run.
@@ -67,7 +72,7 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
   const common: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     SECRETS_KEY: generateSecretsKey(),
-    RESTORE_PATH_ROOTS: filesRoot,
+    RESTORE_PATH_ROOTS: filesRoots,
     LOCAL_DESTINATION_ROOTS: destinationsRoot,
     LOG_LEVEL: 'info',
     PG_BIN_DIR: cluster.binDir,

@@ -7,7 +7,7 @@ import { type ApiClient, createApiClient } from '@devpilot/api-client'
 import { findOrCreateUser, findOrCreateWorkspace, insertApiToken, openDatabase } from '@devpilot/db'
 import { generateApiToken } from '@devpilot/secrets'
 import { must } from './api.js'
-import { BUCKET, type System } from './system.js'
+import { BENCH_WORKSPACE, BUCKET, type System } from './system.js'
 
 export interface Workspace {
   workspaceId: string
@@ -24,7 +24,7 @@ export interface Workspace {
 
 export async function createWorkspace(system: System): Promise<Workspace> {
   const database = openDatabase(system.databaseUrl, { max: 1 })
-  const workspace = await findOrCreateWorkspace(database.db, { slug: 'bench' })
+  const workspace = await findOrCreateWorkspace(database.db, { slug: BENCH_WORKSPACE })
   const user = await findOrCreateUser(database.db, { workspaceId: workspace.id, email: 'bench@devpilot.local', role: 'admin' })
   const { token, hash } = generateApiToken()
   await insertApiToken(database.db, { workspaceId: workspace.id, userId: user.id, tokenHash: hash, name: 'pnpm bench' })
@@ -59,7 +59,7 @@ export async function createWorkspace(system: System): Promise<Workspace> {
     }),
     'create database plan',
   )
-  const localDestinationPath = join(system.destinationsRoot, 'bench')
+  const localDestinationPath = join(system.destinationsRoot, BENCH_WORKSPACE)
   mkdirSync(localDestinationPath, { recursive: true })
   const localDestination = must(
     await api.POST('/v1/destinations', { body: { name: 'bench local', type: 'local', path: localDestinationPath } }),

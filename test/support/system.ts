@@ -26,7 +26,7 @@ export interface System {
   api: ServiceProcess
   runners: ServiceProcess[]
   runnerIds: string[]
-  /** RESTORE_PATH_ROOTS and LOCAL_DESTINATION_ROOTS of both services. */
+  /** The workspace's folders under RESTORE_PATH_ROOTS and LOCAL_DESTINATION_ROOTS of both services. */
   restoreRoot: string
   destinationRoot: string
   admin: SeededWorkspace
@@ -106,6 +106,11 @@ export async function startSystem(t: Tap): Promise<System> {
   )
 
   const admin = await seedWorkspace(database.db)
+  // Roots are per workspace: this workspace's folders are `<root>/<slug>`.
+  const workspaceRestoreRoot = join(restoreRoot, admin.slug)
+  const workspaceDestinationRoot = join(destinationRoot, admin.slug)
+  mkdirSync(workspaceRestoreRoot)
+  mkdirSync(workspaceDestinationRoot)
   const operator = await seedUser(database.db, { workspaceId: admin.workspaceId, slug: admin.slug, role: 'operator', email: `operator@${admin.slug}.test` })
   return {
     database,
@@ -113,8 +118,8 @@ export async function startSystem(t: Tap): Promise<System> {
     api,
     runners,
     runnerIds,
-    restoreRoot,
-    destinationRoot,
+    restoreRoot: workspaceRestoreRoot,
+    destinationRoot: workspaceDestinationRoot,
     admin,
     operator,
     client: (token) => createApiClient({ baseUrl, token }),

@@ -110,7 +110,7 @@ export interface paths {
         put?: never;
         /**
          * Register a destination
-         * @description A `local` path must lie under LOCAL_DESTINATION_ROOTS. The S3 secret access key is stored encrypted and never returned.
+         * @description A `local` path must lie in this workspace's folder under LOCAL_DESTINATION_ROOTS (`<root>/<workspace slug>`). The S3 secret access key is stored encrypted and never returned.
          */
         post: operations["createDestination"];
         delete?: never;

@@ -5,8 +5,8 @@ export const runnerConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
   SECRETS_KEY: secretsKey,
   LOG_LEVEL: logLevel,
-  RESTORE_PATH_ROOTS: pathRoots('a file restore may write under'),
-  LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into'),
+  RESTORE_PATH_ROOTS: pathRoots('a file restore may write under; each workspace only into `<root>/<workspace slug>`'),
+  LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into; each workspace only into `<root>/<workspace slug>`'),
   RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Restores one runner process performs at once.'),
   RUNNER_LOST_AFTER_SECONDS: seconds(60).describe(
     'A restore whose runner has not sent a heartbeat for this long is taken over (retried from scratch) or failed with runner_lost.',

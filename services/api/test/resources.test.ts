@@ -7,6 +7,9 @@ import { seedTeam, startApi } from './support/api-harness.js'
 
 const h = await startApi(t)
 const team = await seedTeam(h)
+// Roots are per workspace: this team's folders are `<root>/<slug>`.
+const destinationRoot = join(h.destinationRoot, team.slug)
+const restoreRoot = join(h.restoreRoot, team.slug)
 const admin = h.client(team.admin.token)
 const viewer = h.client(team.viewer.token)
 const operator = h.client(team.operator.token)
@@ -64,18 +67,18 @@ t.test('destinations: s3 secret is write-only, local paths must be under LOCAL_D
   const disabled = await admin.PATCH('/v1/destinations/{id}', { params: { path: { id: s3Id } }, body: { enabled: false, secretAccessKey: 'rotated-secret' } })
   t.match(disabled.data, { enabled: false })
   t.notMatch(JSON.stringify(disabled.data), /rotated-secret/)
-  const wrongField = await admin.PATCH('/v1/destinations/{id}', { params: { path: { id: s3Id } }, body: { path: join(h.destinationRoot, 'x') } })
+  const wrongField = await admin.PATCH('/v1/destinations/{id}', { params: { path: { id: s3Id } }, body: { path: join(destinationRoot, 'x') } })
   t.equal(wrongField.response.status, 422)
   t.equal(wrongField.error?.errors?.[0]?.path, 'body.path')
 
   const outside = await admin.POST('/v1/destinations', { body: { name: 'etc', type: 'local', path: '/etc' } })
   t.equal(outside.response.status, 422)
   t.equal(outside.error?.code, 'validation_failed')
-  const climbing = await admin.POST('/v1/destinations', { body: { name: 'up', type: 'local', path: `${h.destinationRoot}/../../x` } })
+  const climbing = await admin.POST('/v1/destinations', { body: { name: 'up', type: 'local', path: `${destinationRoot}/../../x` } })
   t.equal(climbing.response.status, 422)
-  const local = await admin.POST('/v1/destinations', { body: { name: 'disk', type: 'local', path: join(h.destinationRoot, 'disk') } })
+  const local = await admin.POST('/v1/destinations', { body: { name: 'disk', type: 'local', path: join(destinationRoot, 'disk') } })
   t.equal(local.response.status, 201)
-  t.match(local.data, { type: 'local', path: join(h.destinationRoot, 'disk'), enabled: true })
+  t.match(local.data, { type: 'local', path: join(destinationRoot, 'disk'), enabled: true })
   const patchOutside = await admin.PATCH('/v1/destinations/{id}', { params: { path: { id: local.data?.id ?? '' } }, body: { path: '/var' } })
   t.equal(patchOutside.response.status, 422)
 
@@ -87,7 +90,7 @@ t.test('destinations: s3 secret is write-only, local paths must be under LOCAL_D
 })
 
 t.test('plans, backups and the backup detail with restore history and restore summary', async (t) => {
-  const dest = await admin.POST('/v1/destinations', { body: { name: 'd', type: 'local', path: join(h.destinationRoot, 'plans') } })
+  const dest = await admin.POST('/v1/destinations', { body: { name: 'd', type: 'local', path: join(destinationRoot, 'plans') } })
   const server = await admin.POST('/v1/servers', { body: { name: 's', host: 'h', username: 'u' } })
   const destinationId = dest.data?.id ?? ''
   const plan = await admin.POST('/v1/plans', {
@@ -97,7 +100,7 @@ t.test('plans, backups and the backup detail with restore history and restore su
   t.match(plan.data, { type: 'database', mode: 'scheduled', sourceDatabase: 'orders' })
   const planId = plan.data?.id ?? ''
   const files = await admin.POST('/v1/plans', {
-    body: { name: 'Uploads', type: 'files', sourcePath: join(h.restoreRoot, 'uploads'), destinationId, mode: 'realtime' },
+    body: { name: 'Uploads', type: 'files', sourcePath: join(restoreRoot, 'uploads'), destinationId, mode: 'realtime' },
   })
   t.match(files.data, { type: 'files', mode: 'realtime' })
   const badDest = await admin.POST('/v1/plans', { body: { name: 'x', type: 'database', sourceDatabase: 'x', destinationId: crypto.randomUUID() } })
@@ -188,7 +191,7 @@ t.test('plans, backups and the backup detail with restore history and restore su
 })
 
 t.test('backup history filters: planId, status, from, to and q (plan name or artifact key)', async (t) => {
-  const dest = await admin.POST('/v1/destinations', { body: { name: 'f', type: 'local', path: join(h.destinationRoot, 'filters') } })
+  const dest = await admin.POST('/v1/destinations', { body: { name: 'f', type: 'local', path: join(destinationRoot, 'filters') } })
   const destinationId = dest.data?.id ?? ''
   const alpha = await admin.POST('/v1/plans', { body: { name: 'Alpha_100% plan', type: 'database', sourceDatabase: 'a', destinationId } })
   const beta = await admin.POST('/v1/plans', { body: { name: 'Beta', type: 'database', sourceDatabase: 'b', destinationId } })

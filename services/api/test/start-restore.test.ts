@@ -8,8 +8,11 @@ import { seedTeam, startApi } from './support/api-harness.js'
 
 const h = await startApi(t)
 const team = await seedTeam(h)
+// Roots are per workspace: this team's folders are `<root>/<slug>`.
+const destinationRoot = join(h.destinationRoot, team.slug)
+const restoreRoot = join(h.restoreRoot, team.slug)
 const { db, sql } = h.database
-const seeded = await seedDatabaseBackup(db, h.box, { workspaceId: team.workspaceId, destinationPath: join(h.destinationRoot, 'a'), sourceDatabase: 'app' })
+const seeded = await seedDatabaseBackup(db, h.box, { workspaceId: team.workspaceId, destinationPath: join(destinationRoot, 'a'), sourceDatabase: 'app' })
 const operator = h.client(team.operator.token)
 
 async function restoreCount(): Promise<number> {
@@ -105,7 +108,7 @@ t.test('422 target_required when the plan has no usable source server and none i
 t.test('kind mismatches and foreign or deleted target servers are 422 validation_failed', async (t) => {
   const pathForDb = await operator.POST('/v1/backups/{id}/restores', {
     params: { path: { id: seeded.backupId } },
-    body: { targetPath: join(h.restoreRoot, 'x') },
+    body: { targetPath: join(restoreRoot, 'x') },
   })
   t.equal(pathForDb.response.status, 422)
   t.equal(pathForDb.error?.code, 'validation_failed')
@@ -121,7 +124,7 @@ t.test('kind mismatches and foreign or deleted target servers are 422 validation
     workspaceId: team.workspaceId,
     name: 'files',
     type: 'files',
-    sourcePath: join(h.restoreRoot, 'site'),
+    sourcePath: join(restoreRoot, 'site'),
     destinationId: seeded.destinationId,
   })
   const filesBackup = await insertBackup(db, {
@@ -142,7 +145,7 @@ t.test('kind mismatches and foreign or deleted target servers are 422 validation
 
   const ok = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: filesBackup.id } }, body: {} })
   t.equal(ok.response.status, 202, 'a files backup defaults to the plan source path')
-  t.same(ok.data?.target, { serverId: null, database: null, path: join(h.restoreRoot, 'site'), overwrite: false })
+  t.same(ok.data?.target, { serverId: null, database: null, path: join(restoreRoot, 'site'), overwrite: false })
 })
 
 t.test('target paths outside RESTORE_PATH_ROOTS are refused, including `..` escapes', async (t) => {
@@ -155,15 +158,15 @@ t.test('target paths outside RESTORE_PATH_ROOTS are refused, including `..` esca
   })
   const backup = await insertBackup(db, { workspaceId: team.workspaceId, planId: filesPlan.id, format: 'tar', artifactKey: 'etc.tar', status: 'completed' })
   const before = await restoreCount()
-  for (const targetPath of [undefined, '/tmp/elsewhere', `${h.restoreRoot}/../escape`, 'relative/path', `${h.restoreRoot}-sibling`]) {
+  for (const targetPath of [undefined, '/tmp/elsewhere', `${restoreRoot}/../escape`, 'relative/path', `${restoreRoot}-sibling`]) {
     const res = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: targetPath === undefined ? {} : { targetPath } })
     t.equal(res.response.status, 422, `refuses ${targetPath ?? 'the plan default /etc'}`)
     t.equal(res.error?.code, 'validation_failed')
   }
   t.equal(await restoreCount(), before)
-  const inside = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: { targetPath: `${h.restoreRoot}/a/../b` } })
+  const inside = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: { targetPath: `${restoreRoot}/a/../b` } })
   t.equal(inside.response.status, 202)
-  t.equal(inside.data?.target.path, join(h.restoreRoot, 'b'), 'stored normalised')
+  t.equal(inside.data?.target.path, join(restoreRoot, 'b'), 'stored normalised')
 })
 
 t.test('the same Idempotency-Key and body return the same restore; a different body is 409 idempotency_conflict', async (t) => {
@@ -214,4 +217,25 @@ t.test('an unknown backup is 404 not_found', async (t) => {
   const res = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: crypto.randomUUID() } }, body: {} })
   t.equal(res.response.status, 404)
   t.equal(res.error?.code, 'not_found')
+})
+
+t.test("another workspace's folders are off limits: no restore into them, no destination reading from them", async (t) => {
+  const other = await seedTeam(h)
+  const files = await insertPlan(db, {
+    workspaceId: team.workspaceId,
+    name: 'site files',
+    type: 'files',
+    sourcePath: join(restoreRoot, 'site'),
+    destinationId: seeded.destinationId,
+  })
+  const backup = await insertBackup(db, { workspaceId: team.workspaceId, planId: files.id, format: 'tar_gz', artifactKey: 'site.tgz', status: 'completed' })
+  for (const targetPath of [join(h.restoreRoot, other.slug, 'site'), h.restoreRoot, join(h.restoreRoot, `${team.slug}-evil`)]) {
+    const res = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: { targetPath } })
+    t.equal(res.error?.code, 'validation_failed', targetPath)
+  }
+  const admin = h.client(team.admin.token)
+  for (const path of [join(h.destinationRoot, other.slug), h.destinationRoot]) {
+    const res = await admin.POST('/v1/destinations', { body: { name: 'peek', type: 'local', path } })
+    t.equal(res.error?.code, 'validation_failed', path)
+  }
 })

@@ -4,7 +4,7 @@
 // leave the record unwritten (the product database unreachable) make pg-boss retry the job.
 
 import type { RunnerConfig } from '@devpilot/config'
-import { DATABASE_BACKUP_FORMATS, type DatabaseBackupFormat, FILE_BACKUP_FORMATS, type FileBackupFormat } from '@devpilot/contracts'
+import { DATABASE_BACKUP_FORMATS, type DatabaseBackupFormat, FILE_BACKUP_FORMATS, type FileBackupFormat, workspaceRoots } from '@devpilot/contracts'
 import {
   claimRestore,
   completeRestore,
@@ -172,7 +172,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
   const openInput = async (): Promise<StreamStage[]> => {
     const { artifact, secrets: sourceSecrets } = await openArtifact(run, {
       box: ctx.box,
-      localRoots: ctx.config.LOCAL_DESTINATION_ROOTS,
+      localRoots: workspaceRoots(ctx.config.LOCAL_DESTINATION_ROOTS, run.workspaceSlug),
       signal: controller.signal,
     })
     secrets.push(...sourceSecrets)
@@ -194,7 +194,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
         targetPath: run.target.path,
         overwrite: run.overwrite,
         format: run.backup.format,
-        roots: ctx.config.RESTORE_PATH_ROOTS,
+        roots: workspaceRoots(ctx.config.RESTORE_PATH_ROOTS, run.workspaceSlug),
         openInput,
         beforeMove: beforeCommit,
         signal: controller.signal,
@@ -221,7 +221,7 @@ async function execute(ctx: RunnerContext, run: RestoreRun, attempt: number, log
                 snapshotLsn,
                 server,
                 stagingDatabase,
-                openDeps: { box: ctx.box, localRoots: ctx.config.LOCAL_DESTINATION_ROOTS, signal: controller.signal },
+                openDeps: { box: ctx.box, localRoots: workspaceRoots(ctx.config.LOCAL_DESTINATION_ROOTS, run.workspaceSlug), signal: controller.signal },
                 onBytes: (n) => {
                   progress.bytesDone = baseBytes + n
                 },

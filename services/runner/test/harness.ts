@@ -52,9 +52,9 @@ export interface Harness {
   box: SecretBox
   secretsKey: string
   ws: SeededWorkspace
-  /** Root for local destinations (LOCAL_DESTINATION_ROOTS). */
+  /** This workspace's folder under LOCAL_DESTINATION_ROOTS. */
   destinationRoot: string
-  /** Root for file restores (RESTORE_PATH_ROOTS). */
+  /** This workspace's folder under RESTORE_PATH_ROOTS. */
   filesRoot: string
   runnerEnv(overrides?: Record<string, string>): Record<string, string>
   startRunner(overrides?: Record<string, string>): Promise<Worker>
@@ -82,8 +82,13 @@ export async function createHarness(t: Tap): Promise<Harness> {
   const db = await createProductDatabase(t)
   const { key, box } = testSecretBox()
   const ws = await seedWorkspace(db.db)
-  const destinationRoot = scratchDir(t, 'destinations')
-  const filesRoot = scratchDir(t, 'files')
+  // Roots are per workspace: the env roots are the parents, the harness hands out this workspace's folders.
+  const destinationRoots = scratchDir(t, 'destinations')
+  const filesRoots = scratchDir(t, 'files')
+  const destinationRoot = join(destinationRoots, ws.slug)
+  const filesRoot = join(filesRoots, ws.slug)
+  mkdirSync(destinationRoot)
+  mkdirSync(filesRoot)
   const boss = createBoss({ url: db.url, max: 2, onError: () => {} })
   await boss.start()
   await ensureRestoreQueue(boss)
@@ -103,8 +108,8 @@ export async function createHarness(t: Tap): Promise<Harness> {
     DATABASE_URL: db.url,
     SECRETS_KEY: key,
     LOG_LEVEL: process.env.RUNNER_TEST_LOG_LEVEL ?? 'silent',
-    RESTORE_PATH_ROOTS: filesRoot,
-    LOCAL_DESTINATION_ROOTS: destinationRoot,
+    RESTORE_PATH_ROOTS: filesRoots,
+    LOCAL_DESTINATION_ROOTS: destinationRoots,
     RUNNER_CONCURRENCY: '4',
     RUNNER_LOST_AFTER_SECONDS: '4',
     SHUTDOWN_GRACE_SECONDS: '5',

@@ -20,6 +20,7 @@ import {
   scratchDir,
   testEnv,
   uniqueName,
+  waitFor,
 } from '@devpilot/devenv/testing'
 import t from 'tap'
 import { runnerReadiness, startHealthServer } from '../src/health.js'
@@ -113,7 +114,15 @@ t.test('/metrics counts finished restores by status and error code, durations by
   // One waiting job, deferred: the queue depth is read from pg-boss's table at scrape time.
   await h.boss.send(RESTORE_QUEUE, { restoreId: '00000000-0000-4000-8000-000000000000' }, { startAfter: 3600 })
 
-  const text = await scrape()
+  // A restore's record turns terminal a moment before its run unwinds (the in-flight gauge drops
+  // in the run's finally), so wait for the gauges to settle instead of reading once.
+  const text = await waitFor(
+    scrape,
+    (body) =>
+      sampleValue(body, 'devpilot_runner_restores_in_flight', { kind: 'database' }) === 0 &&
+      sampleValue(body, 'devpilot_runner_restores_in_flight', { kind: 'files' }) === 0,
+    { timeoutMs: 5000, what: 'in-flight gauges to settle' },
+  )
   const finished = 'devpilot_runner_restores_finished_total'
   t.equal(sampleValue(text, finished, { status: 'completed', error_code: 'none' }), 2)
   t.equal(sampleValue(text, finished, { status: 'failed', error_code: 'artifact_missing' }), 1)

@@ -9,6 +9,8 @@ import type { Db } from '../client.js'
 export interface RestoreRun {
   id: string
   workspaceId: string
+  /** Names the workspace's folder under the runner's roots (see contracts workspaceRoots). */
+  workspaceSlug: string
   status: RestoreStatus
   attempt: number
   runnerId: string | null
@@ -84,6 +86,7 @@ function toRunDestination(row: DestinationColumns): RestoreRun['destination'] {
 interface RestoreRunRow extends DestinationColumns {
   id: string
   workspace_id: string
+  workspace_slug: string
   status: RestoreStatus
   attempt: number
   runner_id: string | null
@@ -114,7 +117,7 @@ interface RestoreRunRow extends DestinationColumns {
 /** Everything a run needs about one restore, or null when there is no such restore. */
 export async function loadRestoreRun(db: Db, restoreId: string): Promise<RestoreRun | null> {
   const rows = await db.execute<RestoreRunRow>(sql`
-    SELECT r.id, r.workspace_id, r.status, r.attempt, r.runner_id,
+    SELECT r.id, r.workspace_id, w.slug AS workspace_slug, r.status, r.attempt, r.runner_id,
            extract(epoch FROM now() - r.heartbeat_at)::text AS heartbeat_age,
            r.overwrite, r.pit_target_time::text AS pit_target_time, r.target_server_id, r.target_database, r.target_path,
            b.id AS backup_id, b.format, b.artifact_key, b.size_bytes::text AS size_bytes, b.sha256, b.snapshot_lsn::text AS snapshot_lsn,
@@ -123,6 +126,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
            s.id AS server_id, s.host, s.port, s.username, s.password_ciphertext, s.maintenance_database, s.sslmode,
            s.deleted_at IS NOT NULL AS server_deleted
     FROM restores r
+    JOIN workspaces w ON w.id = r.workspace_id
     JOIN backups b ON b.id = r.backup_id AND b.workspace_id = r.workspace_id
     JOIN plans p ON p.id = r.plan_id AND p.workspace_id = r.workspace_id
     JOIN destinations d ON d.id = b.destination_id AND d.workspace_id = r.workspace_id
@@ -133,6 +137,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
   return {
     id: row.id,
     workspaceId: row.workspace_id,
+    workspaceSlug: row.workspace_slug,
     status: row.status,
     attempt: row.attempt,
     runnerId: row.runner_id,

@@ -29,14 +29,15 @@ export const destinationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, dep
       schema: {
         operationId: 'createDestination',
         summary: 'Register a destination',
-        description: 'A `local` path must lie under LOCAL_DESTINATION_ROOTS. The S3 secret access key is stored encrypted and never returned.',
+        description:
+          "A `local` path must lie in this workspace's folder under LOCAL_DESTINATION_ROOTS (`<root>/<workspace slug>`). The S3 secret access key is stored encrypted and never returned.",
         tags,
         security: bearerSecurity,
         body: createDestinationSchema,
         response: { 201: destinationSchema, ...problemResponses('unauthorized', 'forbidden', 'validation_failed') },
       },
     },
-    async (request, reply) => reply.code(201).send(await createDestinationChecked(deps, principalOf(request).workspaceId, request.body)),
+    async (request, reply) => reply.code(201).send(await createDestinationChecked(deps, principalOf(request), request.body)),
   )
 
   app.get(
@@ -84,7 +85,7 @@ export const destinationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, dep
         response: { 200: destinationSchema, ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed') },
       },
     },
-    async (request) => updateDestinationChecked(deps, principalOf(request).workspaceId, request.params.id, request.body),
+    async (request) => updateDestinationChecked(deps, principalOf(request), request.params.id, request.body),
   )
 
   app.delete(

@@ -8,19 +8,33 @@ import {
   LOCAL_ONLY_DESTINATION_FIELDS,
   S3_ONLY_DESTINATION_FIELDS,
   type UpdateDestination,
+  workspaceRoots,
 } from '@devpilot/contracts'
 import { createDestination, getDestination, updateDestination } from '@devpilot/db'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { requireUnderRoots } from '../path-roots.js'
 
-export async function createDestinationChecked(deps: AppDeps, workspaceId: string, input: CreateDestination): Promise<Destination> {
+const ROOTS_NAME = "this workspace's folder under LOCAL_DESTINATION_ROOTS"
+
+export async function createDestinationChecked(
+  deps: AppDeps,
+  { workspaceId, workspaceSlug }: { workspaceId: string; workspaceSlug: string },
+  input: CreateDestination,
+): Promise<Destination> {
   const checked =
-    input.type === 'local' ? { ...input, path: requireUnderRoots('path', input.path, deps.config.LOCAL_DESTINATION_ROOTS, 'LOCAL_DESTINATION_ROOTS') } : input
+    input.type === 'local'
+      ? { ...input, path: requireUnderRoots('path', input.path, workspaceRoots(deps.config.LOCAL_DESTINATION_ROOTS, workspaceSlug), ROOTS_NAME) }
+      : input
   return createDestination(deps.database.db, deps.box, { workspaceId, input: checked })
 }
 
-export async function updateDestinationChecked(deps: AppDeps, workspaceId: string, id: string, patch: UpdateDestination): Promise<Destination> {
+export async function updateDestinationChecked(
+  deps: AppDeps,
+  { workspaceId, workspaceSlug }: { workspaceId: string; workspaceSlug: string },
+  id: string,
+  patch: UpdateDestination,
+): Promise<Destination> {
   const { db } = deps.database
   const current = found(await getDestination(db, { workspaceId, id }), 'destination')
   const foreign = current.type === 'local' ? S3_ONLY_DESTINATION_FIELDS : LOCAL_ONLY_DESTINATION_FIELDS
@@ -32,6 +46,8 @@ export async function updateDestinationChecked(deps: AppDeps, workspaceId: strin
     })
   }
   const checked =
-    patch.path === undefined ? patch : { ...patch, path: requireUnderRoots('path', patch.path, deps.config.LOCAL_DESTINATION_ROOTS, 'LOCAL_DESTINATION_ROOTS') }
+    patch.path === undefined
+      ? patch
+      : { ...patch, path: requireUnderRoots('path', patch.path, workspaceRoots(deps.config.LOCAL_DESTINATION_ROOTS, workspaceSlug), ROOTS_NAME) }
   return found(await updateDestination(db, deps.box, { workspaceId, id, patch: checked }), 'destination')
 }

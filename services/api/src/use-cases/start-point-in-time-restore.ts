@@ -67,7 +67,7 @@ export async function startPointInTimeRestore(
       },
     )
   }
-  const target = await resolveTarget(deps, workspaceId, plan.id, {
+  const target = await resolveTarget(deps, principal, plan.id, {
     targetServerId: params.body.targetServerId,
     targetDatabase: params.body.targetDatabase,
     targetPath: null,

@@ -9,7 +9,7 @@
 // another fingerprint is idempotency_conflict. A concurrent duplicate loses on the unique index and
 // is answered like a replay.
 import { createHash } from 'node:crypto'
-import { AppError, type Restore, type StartRestore } from '@devpilot/contracts'
+import { AppError, type Restore, type StartRestore, workspaceRoots } from '@devpilot/contracts'
 import { findRestoreByIdempotencyKey, getBackup, getPlan, getRestore, getServer, insertPendingRestore, type Principal } from '@devpilot/db'
 import { enqueueRestoreJob } from '@devpilot/queue'
 import type { AppDeps } from '../deps.js'
@@ -44,11 +44,12 @@ export async function replay(deps: AppDeps, workspaceId: string, key: string, fi
 
 export async function resolveTarget(
   deps: AppDeps,
-  workspaceId: string,
+  workspace: { workspaceId: string; workspaceSlug: string },
   planId: string,
   body: Pick<StartRestore, 'targetServerId' | 'targetDatabase' | 'targetPath'>,
 ): Promise<EffectiveTarget> {
   const { db } = deps.database
+  const { workspaceId } = workspace
   const plan = found(await getPlan(db, { workspaceId, id: planId }), 'plan')
   if (plan.type === 'database') {
     if (body.targetPath) throw fieldError('targetPath', 'a database backup restores into a server and database, not a path')
@@ -68,7 +69,16 @@ export async function resolveTarget(
   if (body.targetDatabase) throw fieldError('targetDatabase', 'a files backup restores into a path, not a database')
   const path = body.targetPath ?? plan.sourcePath
   if (!path) throw new AppError('target_required', 'No target path: give targetPath.')
-  return { targetServerId: null, targetDatabase: null, targetPath: requireUnderRoots('targetPath', path, deps.config.RESTORE_PATH_ROOTS, 'RESTORE_PATH_ROOTS') }
+  return {
+    targetServerId: null,
+    targetDatabase: null,
+    targetPath: requireUnderRoots(
+      'targetPath',
+      path,
+      workspaceRoots(deps.config.RESTORE_PATH_ROOTS, workspace.workspaceSlug),
+      `this workspace's folder under RESTORE_PATH_ROOTS`,
+    ),
+  }
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -92,7 +102,7 @@ export async function startRestore(
   if (backup.status !== 'completed') {
     throw new AppError('backup_not_restorable', `Only completed backups can be restored; this one is ${backup.status}.`)
   }
-  const target = await resolveTarget(deps, workspaceId, backup.planId, params.body)
+  const target = await resolveTarget(deps, principal, backup.planId, params.body)
   return createRestore(deps, principal, {
     backupId: backup.id,
     planId: backup.planId,

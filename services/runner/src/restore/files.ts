@@ -52,7 +52,10 @@ async function checkTargetPath(targetPath: string, roots: readonly string[]): Pr
   const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => null)))
   const inRoot = realRoots.some((root) => root !== null && isInside(root, join(realExisting, relative(existing, target))))
   if (!inRoot || roots.length === 0) {
-    throw restoreError('target_unreachable', `The target path ${target} is not under this runner's RESTORE_PATH_ROOTS.`)
+    throw restoreError(
+      'target_unreachable',
+      `The target path ${target} is not in this workspace's folder under the runner's RESTORE_PATH_ROOTS (<root>/<workspace slug>).`,
+    )
   }
   const info = await lstatOrNull(target)
   if (info && !info.isDirectory()) {

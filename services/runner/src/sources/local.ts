@@ -28,7 +28,7 @@ export async function openLocalArtifact(params: { directory: string; artifactKey
   if (!realRoots.some((root) => isInside(root, realDir))) {
     throw restoreError(
       'destination_unavailable',
-      `The local destination directory ${directory} is not under this runner's LOCAL_DESTINATION_ROOTS; add its root to the runner's configuration.`,
+      `The local destination directory ${directory} is not in this workspace's folder under the runner's LOCAL_DESTINATION_ROOTS (<root>/<workspace slug>).`,
     )
   }
   const file = resolve(directory, params.artifactKey)
