@@ -1,4 +1,4 @@
-// Point-in-time restores through the real runner: a real source with a wal2json slot, a base
+// Point-in-time restores through the real runner (user triggers do not fire twice): a real source with a wal2json slot, a base
 // snapshot consistent with the slot's LSN, a workload whose full content is recorded after every
 // transaction, real segments in an S3 destination, and restores to several moments into new
 // databases, each equal to the source at that moment. Faults (a gap, a corrupt segment, a wrong
@@ -36,11 +36,16 @@ await psql(
   source.url,
   `CREATE TABLE accounts (id bigint PRIMARY KEY, owner text NOT NULL, balance numeric(20,6) NOT NULL, seen timestamptz, doc jsonb);
    CREATE TABLE ledger (id serial PRIMARY KEY, account bigint NOT NULL, amount numeric(20,6) NOT NULL, at timestamptz NOT NULL DEFAULT now());
-   INSERT INTO accounts VALUES (1, 'ana', 100, '2026-01-01 00:00:00.000001+00', '{"v": 1}');`,
+   INSERT INTO accounts VALUES (1, 'ana', 100, '2026-01-01 00:00:00.000001+00', '{"v": 1}');
+   -- An audit trigger: its rows are in the stream already, so replay must not fire it again.
+   CREATE TABLE audit (id serial PRIMARY KEY, what text NOT NULL);
+   CREATE FUNCTION audit_ledger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit (what) VALUES ('ledger ' || NEW.id); RETURN NEW; END $$;
+   CREATE TRIGGER ledger_audit AFTER INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION audit_ledger();`,
 )
 const CONTENT = `SELECT json_build_object(
   'accounts', (SELECT coalesce(json_agg(a ORDER BY id), '[]') FROM accounts a),
-  'ledger', (SELECT coalesce(json_agg(l ORDER BY id), '[]') FROM ledger l))::text AS content`
+  'ledger', (SELECT coalesce(json_agg(l ORDER BY id), '[]') FROM ledger l),
+  'audit', (SELECT coalesce(json_agg(x ORDER BY id), '[]') FROM audit x))::text AS content`
 async function content(url: string): Promise<string> {
   const sql = postgres(url, { max: 1, onnotice: () => {} })
   try {

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { microsToIso, segmentsFrom, toMicros } from '@devpilot/contracts'
 import { type Db, listStreamSegments, loadRunDestination, type RestoreRun, type StoredSegment } from '@devpilot/db'
+import type postgres from 'postgres'
 import { restoreError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import { type OpenDeps, openDestinationObject } from '../../sources/open-artifact.js'
@@ -71,6 +72,31 @@ async function* segmentLines(
   await done
 }
 
+/**
+ * The stream already holds what the source's triggers did, so triggers must not fire again during
+ * replay (an audit trigger would insert twice, an updated_at trigger would stamp restore time).
+ * `session_replication_role = replica` does that for the session (superuser); otherwise each
+ * enabled user trigger of the staging database is disabled for the replay and enabled again after.
+ */
+async function suspendUserTriggers(sql: postgres.Sql, log: Logger): Promise<() => Promise<void>> {
+  try {
+    await sql`SET session_replication_role = replica`
+    return async () => {
+      await sql`RESET session_replication_role`
+    }
+  } catch {
+    const triggers = await sql<{ tbl: string; trigger: string }[]>`
+      SELECT format('%I.%I', n.nspname, c.relname) AS tbl, quote_ident(tg.tgname) AS trigger
+      FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT tg.tgisinternal AND tg.tgenabled = 'O'`
+    log.info({ triggers: triggers.length }, 'not a superuser: disabling user triggers of the staging database for the replay')
+    for (const t of triggers) await sql.unsafe(`ALTER TABLE ${t.tbl} DISABLE TRIGGER ${t.trigger}`)
+    return async () => {
+      for (const t of triggers) await sql.unsafe(`ALTER TABLE ${t.tbl} ENABLE TRIGGER ${t.trigger}`)
+    }
+  }
+}
+
 export async function replayStreamIntoStaging(params: StreamReplayParams): Promise<ReplayResult> {
   const { run, log } = params
   const all = await listStreamSegments(params.db, { workspaceId: run.workspaceId, planId: run.plan.id })
@@ -109,9 +135,11 @@ export async function replayStreamIntoStaging(params: StreamReplayParams): Promi
   const sql = await connectTarget(params.server, params.stagingDatabase)
   let result: ReplayResult
   try {
+    const restoreTriggers = await suspendUserTriggers(sql, log)
     result = await replayToMoment({ sql, snapshotLsn: params.snapshotLsn, targetTime: params.targetTime, segments: replaySegments })
     // A segment replay stopped inside was drained to its end: its checksum decides before the swap.
     await Promise.all(verified)
+    await restoreTriggers()
   } catch (error) {
     if (error instanceof ReplayError) throw restoreError(error.code, `${error.message}. The target was not changed.`, error)
     throw error
