@@ -29,7 +29,7 @@ import type { StreamStage } from './restore/feed-tool.js'
 import { cleanupFileLeftovers, restoreFiles } from './restore/files.js'
 import type { TargetServer } from './restore/pg-target.js'
 import { replayStreamIntoStaging } from './restore/pitr/apply-stream.js'
-import { cleanupDatabaseLeftovers, restoreDatabase } from './restore/postgres.js'
+import { cleanupDatabaseLeftovers, clearSwapMarker, restoreDatabase, targetHoldsRestore } from './restore/postgres.js'
 import { destinationProblem, openArtifact } from './sources/open-artifact.js'
 import { VerifyingCounter } from './sources/verify.js'
 
@@ -108,6 +108,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
 /** Fails a restore whose last allowed attempt lost its runner, and cleans what that attempt left. */
 export async function declareLost(ctx: RunnerContext, run: Pick<RestoreRun, 'id' | 'attempt' | 'runnerId'>, log: Logger): Promise<void> {
   const lostAfter = ctx.config.RUNNER_LOST_AFTER_SECONDS
+  if (await recordSwappedAsCompleted(ctx, run, log)) return
   const failed = await failLostRestore(ctx.db, {
     restoreId: run.id,
     seenAttempt: run.attempt,
@@ -119,6 +120,33 @@ export async function declareLost(ctx: RunnerContext, run: Pick<RestoreRun, 'id'
   log.warn({ runnerId: run.runnerId, attempt: run.attempt }, 'restore failed with runner_lost')
   const full = await loadRestoreRun(ctx.db, run.id)
   if (full) await cleanupLeftovers(ctx, full, log)
+}
+
+/**
+ * A runner killed after the swap but before recording `completed` left the target holding the
+ * restored database (marked with the restore id). Failing the restore then would report "the
+ * target was not changed" while it was, so it is recorded completed on behalf of the lost attempt.
+ */
+async function recordSwappedAsCompleted(ctx: RunnerContext, run: Pick<RestoreRun, 'id' | 'attempt' | 'runnerId'>, log: Logger): Promise<boolean> {
+  const full = await loadRestoreRun(ctx.db, run.id)
+  if (!full?.server || !full.target.database || run.runnerId === null) return false
+  let server: TargetServer
+  let swapped: boolean
+  try {
+    server = targetServer(ctx, full.server)
+    swapped = await targetHoldsRestore(server, full.target.database, run.id)
+  } catch (error) {
+    log.warn({ err: error }, 'could not check whether the lost attempt had already swapped the target in')
+    return false
+  }
+  if (!swapped) return false
+  // Guard: the lost attempt's ownership (runner id + attempt), still in_progress.
+  const recorded = await completeRestore(ctx.db, { restoreId: run.id, runnerId: run.runnerId, attempt: run.attempt, bytesDone: full.backup.sizeBytes ?? 0 })
+  if (recorded) {
+    log.warn({ runnerId: run.runnerId, attempt: run.attempt }, 'the lost attempt had swapped the restored database in; recorded completed')
+    await clearSwapMarker(server, full.target.database).catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker'))
+  }
+  return recorded
 }
 
 async function cleanupLeftovers(ctx: RunnerContext, run: RestoreRun, log: Logger): Promise<void> {

@@ -250,10 +250,25 @@ export async function restoreDatabase(params: DatabaseRestoreParams): Promise<Da
   }
 }
 
-async function clearMarker(params: DatabaseRestoreParams): Promise<void> {
-  const admin = await connectTarget(params.server, params.server.maintenanceDatabase)
+function clearMarker(params: DatabaseRestoreParams): Promise<void> {
+  return clearSwapMarker(params.server, params.targetDatabase)
+}
+
+/** Removes the restore-id marker a swap left on the target database. */
+export async function clearSwapMarker(server: TargetServer, database: string): Promise<void> {
+  const admin = await connectTarget(server, server.maintenanceDatabase)
   try {
-    await admin.unsafe(`COMMENT ON DATABASE ${quoteIdent(params.targetDatabase)} IS NULL`)
+    await admin.unsafe(`COMMENT ON DATABASE ${quoteIdent(database)} IS NULL`)
+  } finally {
+    await admin.end({ timeout: 5 })
+  }
+}
+
+/** Whether the target already is this restore's result: an attempt swapped it in and died before recording it. */
+export async function targetHoldsRestore(server: TargetServer, database: string, restoreId: string): Promise<boolean> {
+  const admin = await connectTarget(server, server.maintenanceDatabase)
+  try {
+    return (await describeDatabase(admin, database))?.marker === swapMarker(restoreId)
   } finally {
     await admin.end({ timeout: 5 })
   }
