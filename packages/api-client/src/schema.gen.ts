@@ -365,7 +365,7 @@ export interface paths {
         head?: never;
         /**
          * Change a target server
-         * @description Absent fields keep their value; `password: null` removes the stored password.
+         * @description Absent fields keep their value; `password: null` removes the stored password. Changing host, port, username or sslmode of a server with a stored password needs the password again (422 otherwise), so a stored password never follows the server to another host.
          */
         patch: operations["updateServer"];
         trace?: never;

@@ -217,3 +217,21 @@ t.test('backup history filters: planId, status, from, to and q (plan name or art
   const bad = await viewer.GET('/v1/backups', { params: { query: { status: 'bogus' as never } } })
   t.equal(bad.response.status, 400)
 })
+
+t.test('a stored password never follows a server to another host: moving the connection needs it again', async (t) => {
+  const admin = h.client(team.admin.token)
+  const created = await admin.POST('/v1/servers', { body: { name: 'guarded', host: 'db.internal', username: 'app', password: 'hunter2' } })
+  const id = created.data?.id ?? ''
+  for (const body of [{ host: 'attacker.example' }, { port: 6543 }, { username: 'other' }, { sslmode: 'disable' as const }]) {
+    const res = await admin.PATCH('/v1/servers/{id}', { params: { path: { id } }, body })
+    t.equal(res.error?.code, 'validation_failed', JSON.stringify(body))
+  }
+  t.equal((await admin.GET('/v1/servers/{id}', { params: { path: { id } } })).data?.host, 'db.internal', 'nothing changed')
+  t.equal(
+    (await admin.PATCH('/v1/servers/{id}', { params: { path: { id } }, body: { name: 'renamed' } })).response.status,
+    200,
+    'other fields need no password',
+  )
+  const moved = await admin.PATCH('/v1/servers/{id}', { params: { path: { id } }, body: { host: 'db2.internal', password: 'new-secret' } })
+  t.match(moved.data, { host: 'db2.internal', hasPassword: true })
+})

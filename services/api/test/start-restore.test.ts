@@ -239,3 +239,12 @@ t.test("another workspace's folders are off limits: no restore into them, no des
     t.equal(res.error?.code, 'validation_failed', path)
   }
 })
+
+t.test('database names PostgreSQL would truncate or that name a template are refused', async (t) => {
+  for (const targetDatabase of ['é'.repeat(32), 'template0', 'template1', 'a\u0000b']) {
+    const res = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: seeded.backupId } }, body: { targetDatabase } })
+    t.equal(res.error?.code, 'validation_failed', JSON.stringify(targetDatabase))
+  }
+  const ok = await operator.POST('/v1/backups/{id}/restores', { params: { path: { id: seeded.backupId } }, body: { targetDatabase: 'é'.repeat(31) } })
+  t.equal(ok.response.status, 202, '62 bytes is fine')
+})

@@ -56,3 +56,14 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' })
 export type Problem = z.infer<typeof problemSchema>
+
+/**
+ * A database name as PostgreSQL keeps it: at most 63 bytes (longer names are silently truncated,
+ * which would make two names the same target), no NUL, and not one of the template databases.
+ */
+export const databaseNameSchema = z
+  .string()
+  .min(1)
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= 63, 'at most 63 bytes (PostgreSQL truncates longer names)')
+  .refine((v) => !v.includes('\u0000'), 'must not contain NUL')
+  .refine((v) => v !== 'template0' && v !== 'template1', 'template databases cannot be restore targets')

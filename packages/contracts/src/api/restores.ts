@@ -2,7 +2,7 @@
 // effective target (plan defaults already applied), so the record says exactly what ran where.
 import { z } from 'zod'
 import { restoreStatusSchema } from '../enums.js'
-import { idSchema, pageSchema, paginationQuerySchema, timestampSchema } from './common.js'
+import { databaseNameSchema, idSchema, pageSchema, paginationQuerySchema, timestampSchema } from './common.js'
 
 export const restoreTargetSchema = z
   .object({
@@ -45,7 +45,7 @@ export type Restore = z.infer<typeof restoreSchema>
 export const startRestoreSchema = z
   .object({
     targetServerId: idSchema.nullable().optional().describe("Database backups: the server to restore into; default the plan's source server."),
-    targetDatabase: z.string().min(1).max(63).nullable().optional().describe("Database backups: default the plan's source database."),
+    targetDatabase: databaseNameSchema.nullable().optional().describe("Database backups: default the plan's source database."),
     targetPath: z
       .string()
       .min(1)

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { streamCompressionSchema } from '../enums.js'
 import { toMicros } from '../pitr-time.js'
-import { idSchema, timestampSchema } from './common.js'
+import { databaseNameSchema, idSchema, timestampSchema } from './common.js'
 
 export const lsnSchema = z
   .string()
@@ -83,7 +83,7 @@ export const startPointInTimeRestoreSchema = z
   .object({
     targetTime: microTimestamp.describe('The moment to restore to, inclusive: every transaction committed at or before it is applied.'),
     targetServerId: idSchema.nullable().optional().describe("Default the plan's source server."),
-    targetDatabase: z.string().min(1).max(63).nullable().optional().describe("Default the plan's source database."),
+    targetDatabase: databaseNameSchema.nullable().optional().describe("Default the plan's source database."),
     overwrite: z.boolean().default(false),
   })
   .strict()

@@ -60,6 +60,8 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       let closed = false
       let lastSent = ''
       let lastStatus: RestoreStatus | null = null
+      let streaming = false
+      let changedBeforeStart = false
       const log = request.log.child({ restoreId: id })
 
       const done = () => {
@@ -113,7 +115,10 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       // Subscribe first, then read, so a change between the two cannot be missed.
       const subscription = sql.listen(RESTORE_CHANNEL, (payload) => {
         const parsed = notificationSchema.safeParse(JSON.parse(payload))
-        if (parsed.success && parsed.data.id === id && parsed.data.workspaceId === workspaceId) void refresh()
+        if (!parsed.success || parsed.data.id !== id || parsed.data.workspaceId !== workspaceId) return
+        // Before the headers are out nothing may be written: remember the change and read after.
+        if (streaming) void refresh()
+        else changedBeforeStart = true
       })
       const keepalive = setInterval(() => {
         if (!closed) reply.raw.write(': keepalive\n\n')
@@ -132,6 +137,8 @@ export const restoreEventRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         request.raw.on('close', done)
         open.add(done)
         send(first)
+        streaming = true
+        if (changedBeforeStart) void refresh()
       } catch (error) {
         closed = true
         clearInterval(keepalive)

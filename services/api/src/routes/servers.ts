@@ -1,17 +1,19 @@
 // /v1/servers: restore targets. Admins manage them; everyone reads. DELETE is soft so plans and
 // restore history keep their references; a deleted server is gone from every read and write here.
 import { createServerSchema, idParamsSchema, listServersQuerySchema, serverPageSchema, serverSchema, updateServerSchema } from '@devpilot/contracts'
-import { createServer, getServer, listServers, softDeleteServer, updateServer } from '@devpilot/db'
+import { createServer, getServer, listServers, softDeleteServer } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bearerSecurity, principalOf } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
+import { updateServerChecked } from '../use-cases/update-server.js'
 
 const tags = ['servers']
 
-export const serverRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database, box }) => {
+export const serverRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const { database, box } = deps
   const { db } = database
 
   app.post(
@@ -70,7 +72,8 @@ export const serverRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databa
       schema: {
         operationId: 'updateServer',
         summary: 'Change a target server',
-        description: 'Absent fields keep their value; `password: null` removes the stored password.',
+        description:
+          'Absent fields keep their value; `password: null` removes the stored password. Changing host, port, username or sslmode of a server with a stored password needs the password again (422 otherwise), so a stored password never follows the server to another host.',
         tags,
         security: bearerSecurity,
         params: idParamsSchema,
@@ -78,8 +81,7 @@ export const serverRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databa
         response: { 200: serverSchema, ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed') },
       },
     },
-    async (request) =>
-      found(await updateServer(db, box, { workspaceId: principalOf(request).workspaceId, id: request.params.id, patch: request.body }), 'server'),
+    async (request) => updateServerChecked(deps, principalOf(request).workspaceId, request.params.id, request.body),
   )
 
   app.delete(
