@@ -2,13 +2,14 @@
 // .data/bench/suite, the API and one runner as child processes), runs every benchmark against the
 // bare tools on this machine in this run, prints the table of ratios and writes
 // bench/results/latest.json. Everything it started is stopped at the end, on error and on Ctrl-C.
-//   pnpm bench [-- --only pickup,database,memory,files,api]
+//   pnpm bench [-- --only pickup,database,memory,files,api,pitr]
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchApiLoad } from './benchmarks/api-load.js'
 import { benchDatabaseRestore, type DatabaseRestoreResult } from './benchmarks/database-restore.js'
 import { benchFilesRestore } from './benchmarks/files-restore.js'
 import { benchPickupLatency } from './benchmarks/pickup-latency.js'
+import { benchPitrReplay } from './benchmarks/pitr-replay.js'
 import { benchRunnerMemory } from './benchmarks/runner-memory.js'
 import type { BenchContext } from './lib/context.js'
 import { describeMachine, loadAverage } from './lib/machine.js'
@@ -17,7 +18,7 @@ import { type BenchResult, formatTable, type ResultRow, writeResults } from './l
 import { startSystem } from './lib/system.js'
 import { createWorkspace } from './lib/workspace.js'
 
-const ALL = ['pickup', 'database', 'memory', 'files', 'api'] as const
+const ALL = ['pickup', 'database', 'memory', 'files', 'api', 'pitr'] as const
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { only: { type: 'string' } } })
 const only = new Set(values.only ? values.only.split(',') : ALL)
 const began = performance.now()
@@ -51,6 +52,7 @@ try {
   }
   if (only.has('files')) await record('filesRestore', () => benchFilesRestore(ctx))
   if (only.has('api')) await record('apiLoad', () => benchApiLoad(ctx))
+  if (only.has('pitr')) await record('pitrReplay', () => benchPitrReplay(ctx))
 
   const totalSeconds = +((performance.now() - began) / 1000).toFixed(1)
   console.log(`\n${formatTable(rows)}\n`)

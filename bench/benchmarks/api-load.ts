@@ -44,10 +44,7 @@ export async function benchApiLoad(ctx: BenchContext): Promise<BenchResult> {
   const listLarge = await list()
   log(`api: 1M rows: ${summary(listLarge)}`)
   const plan = await explainListQuery(system.databaseUrl, ws.workspaceId)
-  log(
-    `api: list SQL at 1M: as sent ${plan.asSent.executionMs} ms (list index ${plan.asSent.usesListIndex ? 'used' : 'NOT used'}); ` +
-      `ordered DESC NULLS LAST like the index ${plan.matchingIndex.executionMs} ms (index ${plan.matchingIndex.usesListIndex ? 'used' : 'NOT used'})`,
-  )
+  log(`api: the API's list SQL at 1M: ${plan.executionMs} ms (list index ${plan.usesListIndex ? 'used' : 'NOT used'})`)
 
   const target = must(await ws.api.GET('/v1/backups', { params: { query: { planId: ws.filesPlanId, status: 'completed', limit: 1 } } }), 'find a backup')
     .items[0]
@@ -91,12 +88,12 @@ export async function benchApiLoad(ctx: BenchContext): Promise<BenchResult> {
       met: p99Ratio <= 1.5,
     },
     {
-      metric: 'list SQL execution at 1M (EXPLAIN ANALYZE)',
-      system: `${plan.asSent.executionMs} ms${plan.asSent.usesListIndex ? '' : ' (seq scan + sort)'}`,
-      bare: `NULLS LAST order: ${plan.matchingIndex.executionMs} ms`,
-      ratio: plan.asSent.executionMs / plan.matchingIndex.executionMs,
+      metric: "the API's list SQL at 1M (EXPLAIN ANALYZE)",
+      system: `${plan.executionMs} ms${plan.usesListIndex ? ' (index walk)' : ' (seq scan + sort)'}`,
+      bare: '—',
+      ratio: null,
       target: 'index used',
-      met: plan.asSent.usesListIndex,
+      met: plan.usesListIndex,
     },
     { metric: 'POST /v1/backups/{id}/restores, 1M backups', system: summary(post), bare: '—', ratio: null, target: '—', met: null },
   ]

@@ -132,6 +132,12 @@ function formatLsn(value: bigint): string {
   return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`
 }
 
+/** A statement sent without waiting; a failure is reported when the transaction's statements are awaited. */
+function pipelined(pending: Promise<unknown>): Promise<unknown> {
+  pending.catch(() => {})
+  return pending
+}
+
 /** Applies one segment; returns true once a transaction past the target was seen (replay is complete). */
 async function replaySegment(
   sql: postgres.Sql,
@@ -167,8 +173,9 @@ async function replaySegment(
         // Transactions whose commit record starts before the snapshot LSN (the slot's consistent point)
         // are in the base snapshot and skipped; one starting exactly there is after it and applied.
         const skip = line.lsn !== undefined && lsnToBigInt(line.lsn) < snapshotLsn
-        if (!skip) await sql.unsafe('BEGIN')
         open = { inFlight: [], changes: 0, skip }
+        // BEGIN is pipelined with the transaction's statements: one round trip per transaction, at COMMIT.
+        if (!skip) open.inFlight.push(pipelined(sql.unsafe('BEGIN').execute()))
         continue
       }
       if (!open) throw corrupt(`a ${line.action} line outside a transaction`)
@@ -194,10 +201,7 @@ async function replaySegment(
       }
       if (!statement) continue
       open.changes++
-      const pending = sql.unsafe(statement.text, statement.params as never[]).execute()
-      // Attach a handler now so a failure is reported at COMMIT, not as an unhandled rejection.
-      pending.catch(() => {})
-      open.inFlight.push(pending)
+      open.inFlight.push(pipelined(sql.unsafe(statement.text, statement.params as never[]).execute()))
       if (open.inFlight.length >= MAX_IN_FLIGHT) {
         await Promise.all(open.inFlight)
         open.inFlight = []
