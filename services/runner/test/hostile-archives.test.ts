@@ -26,6 +26,10 @@ link = tarfile.TarInfo('innocent'); link.type = tarfile.SYMTYPE; link.linkname =
 add_file(tar, 'innocent/through-link.txt', b'pwned')`,
   'a relative symlink climbing out of the target': `
 link = tarfile.TarInfo('up'); link.type = tarfile.SYMTYPE; link.linkname = '../../../../../../../../' + outside.lstrip('/'); tar.addfile(link)`,
+  'a dangling symlink that climbs out through another in-tree symlink': `
+d = tarfile.TarInfo('d'); d.type = tarfile.DIRTYPE; d.mode = 0o755; tar.addfile(d)
+l = tarfile.TarInfo('d/l'); l.type = tarfile.SYMTYPE; l.linkname = '..'; tar.addfile(l)
+z = tarfile.TarInfo('z'); z.type = tarfile.SYMTYPE; z.linkname = 'd/l/../not-there-yet'; tar.addfile(z)`,
   'a hard link to a file outside (absolute)': `
 hl = tarfile.TarInfo('hard'); hl.type = tarfile.LNKTYPE; hl.linkname = victim; tar.addfile(hl)`,
   'a hard link to a file outside (relative)': `

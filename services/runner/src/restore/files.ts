@@ -4,7 +4,7 @@
 // links, no setuid/setgid) are its entries renamed into the target, each replaced path first
 // moved aside so that a failure during the move is rolled back. A failed restore leaves the target
 // as it was.
-import { chmod, lstat, mkdir, mkdtemp, readdir, realpath, rename, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { createGunzip } from 'node:zlib'
 import type { FileBackupFormat } from '@devpilot/contracts'
@@ -76,6 +76,28 @@ export async function cleanupFileLeftovers(targetPath: string, restoreId: string
   }
 }
 
+/**
+ * Where a symlink points even when its target does not exist (yet): the link text resolved
+ * component by component from the link's real directory, following the symlinks it passes through.
+ * A lexical normalisation would turn `d/l/../x` into `d/x`, while with `d/l -> ..` it leaves the tree.
+ */
+async function resolveLink(path: string, depth = 0): Promise<string> {
+  if (depth > 32) throw restoreError('archive_unsafe', `The archive's symlinks loop at ${path}; nothing was written to the target.`)
+  const target = await readlink(path)
+  let current = target.startsWith('/') ? '/' : await realpath(dirname(path))
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      current = dirname(current)
+      continue
+    }
+    const next = join(current, part)
+    const info = await lstat(next).catch(() => null)
+    current = info?.isSymbolicLink() ? await realpath(next).catch(() => resolveLink(next, depth + 1)) : next
+  }
+  return current
+}
+
 /** Second line of defence after TarGuard: only dirs, files and in-tree symlinks; no setuid/setgid. */
 async function checkStagedTree(root: string): Promise<void> {
   const realRoot = await realpath(root)
@@ -84,8 +106,8 @@ async function checkStagedTree(root: string): Promise<void> {
       const path = join(dir, name)
       const info = await lstat(path)
       if (info.isSymbolicLink()) {
-        const real = await realpath(path).catch(() => null)
-        if (real !== null && !isInside(realRoot, real))
+        const real = await realpath(path).catch(() => resolveLink(path))
+        if (!isInside(realRoot, real))
           throw restoreError('archive_unsafe', `The archive's symlink ${relative(root, path)} resolves outside the target; nothing was written to the target.`)
         continue
       }
