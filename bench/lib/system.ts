@@ -4,6 +4,7 @@
 // peak RSS (VmHWM) covers one measurement only.
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { migrateDatabase } from '@devpilot/db'
 import { DATA_DIR, freePort, type LocalCluster, type LocalS3, startLocalCluster, startLocalS3 } from '@devpilot/devenv'
 import { psql } from '@devpilot/devenv/testing'
@@ -97,7 +98,7 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
     runner = await startService({
       name: 'runner',
       entry: 'services/runner/src/main.ts',
-      env: { ...common, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
+      env: { ...common, NODE_OPTIONS: RUNNER_NODE_OPTIONS, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       logDir,
     })

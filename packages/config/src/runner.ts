@@ -33,3 +33,11 @@ export const runnerConfigSchema = z.object({
   METRICS_PORT: port(9465).describe('Port of the runner health and metrics endpoint (0 = any free port).'),
 })
 export type RunnerConfig = z.output<typeof runnerConfigSchema>
+
+/**
+ * V8 options every runner process starts with (NODE_OPTIONS). A restore streams its artifact in
+ * 64 KiB chunks that die young; V8's default young generation (16 MiB semi-spaces) holds far more
+ * of them than needed: 2 MiB took the runner's peak RSS from ~191 to ~165 MiB on a 256 MiB dump,
+ * and restored faster (services/runner/bench/memory.ts). Dockerfile.runner sets the same.
+ */
+export const RUNNER_NODE_OPTIONS = '--max-semi-space-size=2'

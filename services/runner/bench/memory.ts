@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { insertBackup, insertDestination, insertPlan, insertServer, migrateDatabase, openDatabase } from '@devpilot/db'
 import { DATA_DIR, PROJECT_ROOT, startLocalCluster } from '@devpilot/devenv'
 import { createRestoreWithJob, fileSize, makeTar, pgDump, psql, seedWorkspace, sha256File, testSecretBox } from '@devpilot/devenv/testing'
@@ -36,8 +37,11 @@ try {
   const database = openDatabase(url, { max: 2 })
   const { key, box } = testSecretBox()
   const ws = await seedWorkspace(database.db)
-  const destDir = join(root, 'destination')
-  const filesRoot = join(root, 'files')
+  // Roots are per workspace: the runner's roots are the parents, the workspace uses `<root>/<slug>`.
+  const destRoot = join(root, 'destination')
+  const filesRoots = join(root, 'files')
+  const destDir = join(destRoot, ws.slug)
+  const filesRoot = join(filesRoots, ws.slug)
   mkdirSync(destDir, { recursive: true })
   mkdirSync(filesRoot, { recursive: true })
   const destination = await insertDestination(database.db, box, { workspaceId: ws.workspaceId, name: 'bench', type: 'local', path: destDir })
@@ -107,8 +111,9 @@ try {
       DATABASE_URL: url,
       SECRETS_KEY: key,
       LOG_LEVEL: 'info',
-      RESTORE_PATH_ROOTS: filesRoot,
-      LOCAL_DESTINATION_ROOTS: destDir,
+      NODE_OPTIONS: process.env.RUNNER_NODE_OPTIONS ?? RUNNER_NODE_OPTIONS,
+      RESTORE_PATH_ROOTS: filesRoots,
+      LOCAL_DESTINATION_ROOTS: destRoot,
       METRICS_PORT: '0',
       PG_BIN_DIR: cluster.binDir,
     },

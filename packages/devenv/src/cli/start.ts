@@ -2,6 +2,7 @@
 // under .data/pg (unless DATABASE_URL is set), migrations, the API and one runner — and on
 // Ctrl-C or SIGTERM it stops everything it started, cluster last.
 import { join } from 'node:path'
+import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { migrateDatabase } from '@devpilot/db'
 import { execa, type ResultPromise } from 'execa'
 import pretty from 'pino-pretty'
@@ -96,7 +97,11 @@ try {
   }
   if (cluster) env.PG_BIN_DIR = cluster.binDir
   spawnService('api', join('services', 'api', 'src', 'server.ts'), env)
-  spawnService('runner', join('services', 'runner', 'src', 'main.ts'), { ...env, METRICS_PORT: process.env.METRICS_PORT ?? '0' })
+  spawnService('runner', join('services', 'runner', 'src', 'main.ts'), {
+    ...env,
+    NODE_OPTIONS: RUNNER_NODE_OPTIONS,
+    METRICS_PORT: process.env.METRICS_PORT ?? '0',
+  })
   const apiUrl = `http://${host}:${port}`
   await waitForHealth(`${apiUrl}/readyz`, 60_000)
   writeLocalEnv({ ...env, API_URL: apiUrl })
