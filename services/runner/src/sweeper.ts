@@ -2,7 +2,8 @@
 // partitioned): a restore with attempts left gets a job, so some runner takes it over and retries
 // it from scratch; one without is failed with runner_lost and its leftovers are dropped. This
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
-import { findStaleRestores } from '@devpilot/db'
+// It also gives a job back to a pending restore that has none left (so none waits forever).
+import { findOrphanedPendingRestores, findStaleRestores } from '@devpilot/db'
 import type { Logger } from './logger.js'
 import { declareLost, type RunnerContext } from './run-restore.js'
 
@@ -27,6 +28,11 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
         rlog.info({ runnerId: restore.runnerId, attempt: restore.attempt }, 'restore lost its runner; queueing a takeover')
         await ctx.requeue(restore.id, 0)
       }
+    }
+    const orphans = await findOrphanedPendingRestores(ctx.db, { olderThanSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
+    for (const restoreId of orphans) {
+      log.warn({ restoreId }, 'pending restore has no job left; queueing one')
+      await ctx.requeue(restoreId, 0)
     }
   }
   const tick = () => {

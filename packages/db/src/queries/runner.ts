@@ -301,6 +301,23 @@ export async function findStaleRestores(db: Db, params: { lostAfterSeconds: numb
   }))
 }
 
+/**
+ * Pending restores older than `olderThanSeconds` that no live pg-boss job will pick up (the job's
+ * retries ran out while the product database was down, or it was deleted): they would otherwise
+ * wait in pending forever.
+ */
+export async function findOrphanedPendingRestores(db: Db, params: { olderThanSeconds: number; limit: number }): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(sql`
+    SELECT r.id FROM restores r
+    WHERE r.status = 'pending' AND r.created_at < now() - make_interval(secs => ${params.olderThanSeconds})
+      AND NOT EXISTS (
+        SELECT 1 FROM pgboss.job j
+        WHERE j.name = 'restore' AND j.data->>'restoreId' = r.id::text AND j.state IN ('created', 'retry', 'active'))
+    ORDER BY r.created_at
+    LIMIT ${params.limit}`)
+  return rows.map((r) => r.id)
+}
+
 /** in_progress -> failed(runner_lost) for a restore whose last attempt's runner went silent. */
 export async function failLostRestore(db: Db, params: { restoreId: string; seenAttempt: number; lostAfterSeconds: number; message: string }): Promise<boolean> {
   // Invariant: only the attempt we saw, still silent past the bound, is declared lost.
