@@ -2,7 +2,7 @@
 // makes, each a guarded conditional UPDATE. A job carries only the restore id, so these queries
 // look a restore up by id and return its workspace id; ownership of a running restore is the pair
 // (runner_id, attempt), which fences off a runner that was presumed lost and came back.
-import type { BackupFormat, DestinationType, RestoreErrorCode, RestoreStatus, SslMode } from '@devpilot/contracts'
+import { type BackupFormat, type DestinationType, RESTORE_QUEUE, type RestoreErrorCode, type RestoreStatus, type SslMode } from '@devpilot/contracts'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 
@@ -312,7 +312,7 @@ export async function findOrphanedPendingRestores(db: Db, params: { olderThanSec
     WHERE r.status = 'pending' AND r.created_at < now() - make_interval(secs => ${params.olderThanSeconds})
       AND NOT EXISTS (
         SELECT 1 FROM pgboss.job j
-        WHERE j.name = 'restore' AND j.data->>'restoreId' = r.id::text AND j.state IN ('created', 'retry', 'active'))
+        WHERE j.name = ${RESTORE_QUEUE} AND j.data->>'restoreId' = r.id::text AND j.state IN ('created', 'retry', 'active'))
     ORDER BY r.created_at
     LIMIT ${params.limit}`)
   return rows.map((r) => r.id)
