@@ -32,7 +32,13 @@ export async function tryLockTarget(sql: postgres.Sql, run: Pick<RestoreRun, 'ta
   if (!keys) return { release: async () => {} }
   const conn = await sql.reserve()
   const release = async () => {
-    await conn`SELECT pg_advisory_unlock_all()`.catch(() => {})
+    const unlocked = await conn`SELECT pg_advisory_unlock_all()`.then(
+      () => true,
+      () => false,
+    )
+    // A failed unlock means the backend died (and its locks with it). Let the socket's close
+    // event land first, so the pool takes the connection back as closed rather than as idle.
+    if (!unlocked) await new Promise((resolve) => setTimeout(resolve, 0))
     conn.release()
   }
   try {

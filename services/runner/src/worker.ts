@@ -33,6 +33,12 @@ export interface WorkerDeps {
   log: Logger
 }
 
+/**
+ * Each slot's pg-boss worker: one job a fetch; polls every 2 s only while LISTEN is down, and
+ * backs NOTIFY up every 5 s (pg-boss's default backstop is 30 s).
+ */
+const WORK_OPTIONS = { batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 5 } as const
+
 export function defaultRunnerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
 }
@@ -64,6 +70,21 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
   }
 
+  const runJob = async (data: unknown) => {
+    const { restoreId } = restoreJobSchema.parse(data)
+    const task = handleRestoreJob(ctx, restoreId).catch((error: unknown) => {
+      // Otherwise only pg-boss would know: the job fails and comes back (retry), unlogged.
+      ctx.log.error({ err: error, restoreId }, 'restore job failed before its outcome was recorded; the queue will retry it')
+      throw error
+    })
+    inFlight.add(task)
+    try {
+      await task
+    } finally {
+      inFlight.delete(task)
+    }
+  }
+
   return {
     runnerId,
     ready: () => started && !stopping,
@@ -71,22 +92,20 @@ export function createWorker(deps: WorkerDeps): Worker {
     async start() {
       await boss.start()
       await ensureRestoreQueue(boss)
-      await boss.work(RESTORE_QUEUE, { batchSize: 1, localConcurrency: config.RUNNER_CONCURRENCY, pollingIntervalSeconds: 2 }, async (jobs) => {
-        for (const job of jobs) {
-          const { restoreId } = restoreJobSchema.parse(job.data)
-          const task = handleRestoreJob(ctx, restoreId).catch((error: unknown) => {
-            // Otherwise only pg-boss would know: the job fails and comes back (retry), unlogged.
-            ctx.log.error({ err: error, restoreId }, 'restore job failed before its outcome was recorded; the queue will retry it')
-            throw error
-          })
-          inFlight.add(task)
+      // One pg-boss worker per slot, so each knows its own id: after a job a worker sleeps its
+      // NOTIFY backstop unless it was notified meanwhile, and a backlog larger than the
+      // concurrency then drained one wave per backstop. Notifying itself as a job ends makes the
+      // worker fetch again at once; only an empty fetch lets it sleep until the next NOTIFY.
+      for (let slot = 0; slot < config.RUNNER_CONCURRENCY; slot++) {
+        let workerId: string | undefined
+        workerId = await boss.work(RESTORE_QUEUE, WORK_OPTIONS, async (jobs) => {
           try {
-            await task
+            for (const job of jobs) await runJob(job.data)
           } finally {
-            inFlight.delete(task)
+            if (workerId !== undefined) boss.notifyWorker(workerId)
           }
-        }
-      })
+        })
+      }
       sweeper = startSweeper(ctx, ctx.log)
       started = true
       ctx.log.info({ concurrency: config.RUNNER_CONCURRENCY, lostAfterSeconds: config.RUNNER_LOST_AFTER_SECONDS }, 'runner started')
