@@ -2,15 +2,13 @@
 // the restore is retried from scratch (attempts left) or failed with runner_lost (none left), the
 // target is intact, and the dead attempt's staging database is dropped. SIGTERM: no new work, and
 // a restore still running after the grace period fails with runner_shutdown, target unchanged.
-// The restore is made slow for real: its plain-SQL artifact waits while a "gate" database exists.
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
+// The restore is made slow for real (slow-restore.ts): its artifact waits while a gate database exists.
+import { dropDatabase, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { restoreShortId } from '../src/restore/pg-target.js'
 import { createHarness } from './harness.js'
 import { fingerprint } from './pg-fixture.js'
 import { spawnRunner, waitReady } from './runner-process.js'
+import { slowRestoreKit } from './slow-restore.js'
 
 const env = testEnv()
 const LOST_AFTER = 3
@@ -18,46 +16,7 @@ const h = await createHarness(t)
 const server1 = await h.server(env.DEVPILOT_TEST_PG_URL)
 const destination = await h.localDestination()
 
-const sourceName = uniqueName('crashsrc')
-await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${sourceName}"`)
-t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, sourceName))
-const sourceUrl = databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName)
-await psql(sourceUrl, 'CREATE TABLE restored (id int PRIMARY KEY, v text); INSERT INTO restored SELECT i, md5(i::text) FROM generate_series(1, 1000) i;')
-const expected = await fingerprint(sourceUrl)
-
-/** A plain dump that waits while the gate database exists (at most 60 s): a restore that stays mid-flight on demand. */
-async function slowBackup(gate: string): Promise<{ planId: string; backupId: string }> {
-  const key = `${gate}.sql`
-  const file = join(destination.path, key)
-  await pgDump(sourceUrl, 'pg_plain', file)
-  const wait = `DO $$ BEGIN FOR i IN 1..600 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = '${gate}'); PERFORM pg_catalog.pg_sleep(0.1); END LOOP; END $$;`
-  writeFileSync(file, `${wait}\n${readFileSync(file, 'utf8')}`)
-  const planId = await h.databasePlan({ sourceServerId: server1, sourceDatabase: sourceName, destinationId: destination.id })
-  return { planId, backupId: await h.backup({ planId, format: 'pg_plain', artifactKey: key, file }) }
-}
-
-async function victim(t: { teardown(fn: () => unknown): void }) {
-  const name = uniqueName('crashvictim')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
-  await psql(url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);')
-  return { name, url, before: await fingerprint(url) }
-}
-
-async function stagingDatabases(restoreId: string): Promise<string[]> {
-  const rows = await adminQuery<{ datname: string }>(env.DEVPILOT_TEST_PG_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
-    `%${restoreShortId(restoreId)}%`,
-  ])
-  return rows.map((r) => r.datname)
-}
-
-async function gate(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const name = uniqueName('gate')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  return name
-}
+const { expected, slowBackup, victim, stagingDatabases, gate } = await slowRestoreKit(t, h, server1, destination)
 
 t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scratch and the target ends equal to the backup', async (t) => {
   const target = await victim(t)
