@@ -16,6 +16,8 @@ export const API_ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   not_ready: 503,
+  // The product database is unreachable (a restart, a failover): nothing was written; retry.
+  service_unavailable: 503,
   internal_error: 500,
 } as const
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS

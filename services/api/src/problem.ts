@@ -7,6 +7,9 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
+/** Seconds a client is told to wait (Retry-After) when a 503 answers a request. */
+export const RETRY_AFTER_SECONDS = 5
+
 const TITLES: Record<ApiErrorCode, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
@@ -22,6 +25,7 @@ const TITLES: Record<ApiErrorCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   not_ready: 'Not ready',
+  service_unavailable: 'Service unavailable',
   internal_error: 'Internal error',
 }
 
@@ -87,6 +91,15 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
       serverFault: error.status >= 500,
     }
   }
+  if (isDatabaseUnreachable(error)) {
+    return {
+      problem: buildProblem(request, {
+        code: 'service_unavailable',
+        detail: `The product database is unreachable, so nothing was read or written. Retry in ${RETRY_AFTER_SECONDS} s; an Idempotency-Key makes the retry safe.`,
+      }),
+      serverFault: false,
+    }
+  }
   const fastifyError = error as Partial<FastifyError>
   const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
   if (statusCode === 413) return { problem: buildProblem(request, { code: 'payload_too_large', detail: 'The request body is too large.' }), serverFault: false }
@@ -106,7 +119,39 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   }
 }
 
+// postgres.js's own connection errors, socket errors, and PostgreSQL's connection-exception class
+// (08), shutdown and start-up codes (57P01-57P03): the database is away, not the request wrong.
+const UNREACHABLE_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+])
+
+/** True when the error (or one it wraps, e.g. drizzle's query error) says the database is unreachable. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code !== 'string') continue
+    if (UNREACHABLE_CODES.has(code) || code.startsWith('08')) return true
+    // A database refusing new connections (ALLOW_CONNECTIONS false, being dropped or restored).
+    if (code === '55000' && /not currently accepting connections/.test(String((e as { message?: unknown }).message))) return true
+  }
+  return false
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
 }
 
@@ -125,7 +170,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 /** OpenAPI response entries for the problems an operation can answer with, grouped by status. */
 export function problemResponses(...codes: ApiErrorCode[]) {
   const byStatus = new Map<number, ApiErrorCode[]>()
-  for (const code of [...codes, 'internal_error' as const]) {
+  for (const code of [...codes, 'service_unavailable' as const, 'internal_error' as const]) {
     const status = API_ERROR_STATUS[code]
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
