@@ -2,10 +2,11 @@
 // .data/bench/suite, the API and one runner as child processes), runs every benchmark against the
 // bare tools on this machine in this run, prints the table of ratios and writes
 // bench/results/latest.json. Everything it started is stopped at the end, on error and on Ctrl-C.
-//   pnpm bench [-- --only pickup,database,memory,files,api,pitr]
+//   pnpm bench [-- --only pickup,burst,database,memory,files,api,pitr]
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchApiLoad } from './benchmarks/api-load.js'
+import { benchBurst } from './benchmarks/burst.js'
 import { benchDatabaseRestore, type DatabaseRestoreResult } from './benchmarks/database-restore.js'
 import { benchFilesRestore } from './benchmarks/files-restore.js'
 import { benchPickupLatency } from './benchmarks/pickup-latency.js'
@@ -18,7 +19,7 @@ import { type BenchResult, formatTable, type ResultRow, writeResults } from './l
 import { startSystem } from './lib/system.js'
 import { createWorkspace } from './lib/workspace.js'
 
-const ALL = ['pickup', 'database', 'memory', 'files', 'api', 'pitr'] as const
+const ALL = ['pickup', 'burst', 'database', 'memory', 'files', 'api', 'pitr'] as const
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { only: { type: 'string' } } })
 const only = new Set(values.only ? values.only.split(',') : ALL)
 const began = performance.now()
@@ -44,6 +45,7 @@ try {
     return result
   }
   if (only.has('pickup')) await record('pickupLatency', () => benchPickupLatency(ctx))
+  if (only.has('burst')) await record('burst', () => benchBurst(ctx))
   let database: DatabaseRestoreResult | undefined
   if (only.has('database') || only.has('memory')) database = await record('databaseRestore', () => benchDatabaseRestore(ctx))
   if (only.has('memory') && database) {

@@ -31,6 +31,8 @@ export interface System {
   /** Stops the current runner (if any) and starts a fresh one with these extra settings. */
   restartRunner(extraEnv?: Record<string, string>): Promise<Service>
   stopRunner(): Promise<void>
+  /** Starts another runner process beside the current one; the caller stops it. */
+  addRunner(extraEnv?: Record<string, string>, name?: string): Promise<Service>
 }
 
 /** The bench's workspace slug: its folders are `<root>/bench`. */
@@ -92,19 +94,22 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
     await runner?.stop()
     runner = null
   }
-  const restartRunner = async (extraEnv: Record<string, string> = {}) => {
-    await stopRunner()
+  const addRunner = async (extraEnv: Record<string, string> = {}, name = 'runner') => {
     const port = await freePort()
-    runner = await startService({
-      name: 'runner',
+    return startService({
+      name,
       entry: 'services/runner/src/main.ts',
       env: { ...common, NODE_OPTIONS: RUNNER_NODE_OPTIONS, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       logDir,
     })
+  }
+  const restartRunner = async (extraEnv: Record<string, string> = {}) => {
+    await stopRunner()
+    runner = await addRunner(extraEnv)
     return runner
   }
   const first = await restartRunner()
   log(`runner ready (pid ${first.pid})`)
-  return { root, workDir, filesRoot, destinationsRoot, cluster, s3, databaseUrl, apiUrl, api, runner: () => runner, restartRunner, stopRunner }
+  return { root, workDir, filesRoot, destinationsRoot, cluster, s3, databaseUrl, apiUrl, api, runner: () => runner, restartRunner, stopRunner, addRunner }
 }

@@ -41,8 +41,11 @@ export interface RunnerContext {
   runnerId: string
   tools: PgTools
   log: Logger
-  /** Sends a job for the restore, to run after `delaySeconds`. */
-  requeue(restoreId: string, delaySeconds: number): Promise<void>
+  /**
+   * Sends a job for the restore, to run after `delaySeconds`. `wake` puts it ahead of the queue's
+   * backlog: a restore that waited for its target goes next, not behind everything accepted since.
+   */
+  requeue(restoreId: string, delaySeconds: number, options?: { wake?: boolean }): Promise<void>
   /** Aborted when the shutdown grace period is over: in-flight restores must stop and fail. */
   shutdownSignal: AbortSignal
 }
@@ -82,7 +85,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
   // The target is free again: wake the restore waiting longest for it instead of its next retry.
   if (!ran) return
   const next = await nextPendingRestoreForTarget(ctx.db, restoreId)
-  if (next) await ctx.requeue(next, 0)
+  if (next) await ctx.requeue(next, 0, { wake: true })
 }
 
 /** Claims (or takes over) the restore and runs it; false when it did not run here. */

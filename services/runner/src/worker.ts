@@ -39,6 +39,9 @@ export interface WorkerDeps {
  */
 const WORK_OPTIONS = { batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 5 } as const
 
+/** pg-boss fetches higher priorities first: a woken restore outranks the backlog (priority 0). */
+const WAKE_PRIORITY = 10
+
 export function defaultRunnerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
 }
@@ -65,8 +68,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     tools: deps.tools,
     log: log.child({ runnerId }),
     shutdownSignal: shutdown.signal,
-    async requeue(restoreId, delaySeconds) {
-      await boss.send(RESTORE_QUEUE, restoreJobSchema.parse({ restoreId }), delaySeconds > 0 ? { startAfter: delaySeconds } : {})
+    async requeue(restoreId, delaySeconds, options = {}) {
+      await boss.send(RESTORE_QUEUE, restoreJobSchema.parse({ restoreId }), {
+        ...(delaySeconds > 0 ? { startAfter: delaySeconds } : {}),
+        ...(options.wake ? { priority: WAKE_PRIORITY } : {}),
+      })
     },
   }
 
