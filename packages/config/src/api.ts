@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, pathRoots, port, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, pathRoots, port, secretsKey, seconds } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -12,6 +12,14 @@ export const apiConfigSchema = z.object({
   ),
   LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into; each workspace only into `<root>/<workspace slug>`'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10).describe('PostgreSQL connections the API keeps open.'),
+  AUTH_FAILURE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(20)
+    .describe('Failed authentications one client address may make per window before it gets 429 (per API process).'),
+  AUTH_FAILURE_WINDOW_SECONDS: seconds(60).describe('Length of the window AUTH_FAILURE_LIMIT counts in; a blocked address may try again when it ends.'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

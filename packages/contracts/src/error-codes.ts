@@ -15,6 +15,8 @@ export const API_ERROR_STATUS = {
   target_time_out_of_range: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // Too many failed authentications from one address; Retry-After says when to try again.
+  too_many_requests: 429,
   not_ready: 503,
   // The product database is unreachable (a restart, a failover): nothing was written; retry.
   service_unavailable: 503,

@@ -2,7 +2,7 @@
 // listening, so tests and the OpenAPI generator can use it as is. Everything under /v1 is
 // authenticated; every error leaves as application/problem+json (problem.ts).
 import { randomUUID } from 'node:crypto'
-import type { ApiConfig } from '@devpilot/config'
+import { type ApiConfig, apiConfigSchema } from '@devpilot/config'
 import type { Database } from '@devpilot/db'
 import { createSecretBox } from '@devpilot/secrets'
 import swagger from '@fastify/swagger'
@@ -26,8 +26,11 @@ import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
 import { streamRoutes } from './routes/stream.js'
 
+const AUTH_DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true }).parse({})
+
 export interface BuildAppOptions {
-  config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'>
+  config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
+    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>>
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -64,7 +67,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, deps)
   await app.register(metricsRoutes, { metrics })
   await app.register(async (v1) => {
-    registerAuthentication(v1, deps.database.db)
+    registerAuthentication(v1, deps.database.db, {
+      AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? AUTH_DEFAULTS.AUTH_FAILURE_LIMIT,
+      AUTH_FAILURE_WINDOW_SECONDS: options.config.AUTH_FAILURE_WINDOW_SECONDS ?? AUTH_DEFAULTS.AUTH_FAILURE_WINDOW_SECONDS,
+    })
     await v1.register(meRoutes, deps)
     await v1.register(serverRoutes, deps)
     await v1.register(destinationRoutes, deps)

@@ -25,6 +25,7 @@ const TITLES: Record<ApiErrorCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   not_ready: 'Not ready',
+  too_many_requests: 'Too many requests',
   service_unavailable: 'Service unavailable',
   internal_error: 'Internal error',
 }
@@ -150,8 +151,9 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return false
 }
 
-export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+export function sendProblem(reply: FastifyReply, problem: Problem, retryAfterSeconds?: number): FastifyReply {
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds))
+  else if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
 }
 
@@ -160,7 +162,8 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     const { problem, serverFault } = toProblem(error, request)
     if (serverFault) request.log.error({ err: error, code: problem.code }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
-    return sendProblem(reply, problem)
+    const retryAfter = isAppError(error) ? error.details?.retryAfterSeconds : undefined
+    return sendProblem(reply, problem, typeof retryAfter === 'number' ? retryAfter : undefined)
   })
   app.setNotFoundHandler((request, reply) => {
     return sendProblem(reply, buildProblem(request, { code: 'not_found', detail: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.` }))
@@ -170,7 +173,9 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 /** OpenAPI response entries for the problems an operation can answer with, grouped by status. */
 export function problemResponses(...codes: ApiErrorCode[]) {
   const byStatus = new Map<number, ApiErrorCode[]>()
-  for (const code of [...codes, 'service_unavailable' as const, 'internal_error' as const]) {
+  // Every authenticated route can also refuse a client that failed authentication too often.
+  const implied = codes.includes('unauthorized') ? (['too_many_requests'] as const) : []
+  for (const code of [...codes, ...implied, 'service_unavailable' as const, 'internal_error' as const]) {
     const status = API_ERROR_STATUS[code]
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }

@@ -10,7 +10,7 @@ import type { SecretBox } from '@devpilot/secrets'
 import type { FastifyInstance } from 'fastify'
 import type { PgBoss } from 'pg-boss'
 import pino from 'pino'
-import { buildApp } from '../../src/app.js'
+import { type BuildAppOptions, buildApp } from '../../src/app.js'
 
 export interface Harness {
   app: FastifyInstance
@@ -27,7 +27,7 @@ interface TapLike {
   teardown(fn: () => unknown): void
 }
 
-export async function startApi(t: TapLike): Promise<Harness> {
+export async function startApi(t: TapLike, config: Partial<BuildAppOptions['config']> = {}): Promise<Harness> {
   const later: Array<() => unknown> = []
   const collector = { teardown: (fn: () => unknown) => later.push(fn) }
   const database = await createProductDatabase(collector)
@@ -38,7 +38,7 @@ export async function startApi(t: TapLike): Promise<Harness> {
   const restoreRoot = join(roots, 'files')
   const destinationRoot = join(roots, 'destinations')
   const app = await buildApp({
-    config: { SECRETS_KEY: key, RESTORE_PATH_ROOTS: [restoreRoot], LOCAL_DESTINATION_ROOTS: [destinationRoot] },
+    config: { SECRETS_KEY: key, RESTORE_PATH_ROOTS: [restoreRoot], LOCAL_DESTINATION_ROOTS: [destinationRoot], ...config },
     database,
     boss,
     log: pino({ level: process.env.API_TEST_LOG_LEVEL ?? 'silent' }),
