@@ -5,12 +5,22 @@
 // The restore is made slow for real: its plain-SQL artifact waits while a "gate" database exists.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
+import {
+  adminQuery,
+  createEmptyDatabase,
+  dropDatabase,
+  fingerprint,
+  pgDump,
+  psql,
+  spawnService,
+  type Teardown,
+  testEnv,
+  uniqueName,
+  waitFor,
+} from '@devpilot/devenv/testing'
 import t from 'tap'
 import { restoreShortId } from '../src/restore/pg-target.js'
 import { createHarness } from './harness.js'
-import { fingerprint } from './pg-fixture.js'
-import { spawnRunner, waitReady } from './runner-process.js'
 
 const env = testEnv()
 const LOST_AFTER = 3
@@ -18,10 +28,7 @@ const h = await createHarness(t)
 const server1 = await h.server(env.DEVPILOT_TEST_PG_URL)
 const destination = await h.localDestination()
 
-const sourceName = uniqueName('crashsrc')
-await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${sourceName}"`)
-t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, sourceName))
-const sourceUrl = databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName)
+const { name: sourceName, url: sourceUrl } = await createEmptyDatabase(t, { prefix: 'crashsrc' })
 await psql(sourceUrl, 'CREATE TABLE restored (id int PRIMARY KEY, v text); INSERT INTO restored SELECT i, md5(i::text) FROM generate_series(1, 1000) i;')
 const expected = await fingerprint(sourceUrl)
 
@@ -36,11 +43,8 @@ async function slowBackup(gate: string): Promise<{ planId: string; backupId: str
   return { planId, backupId: await h.backup({ planId, format: 'pg_plain', artifactKey: key, file }) }
 }
 
-async function victim(t: { teardown(fn: () => unknown): void }) {
-  const name = uniqueName('crashvictim')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
+async function victim(t: Teardown) {
+  const { name, url } = await createEmptyDatabase(t, { prefix: 'crashvictim' })
   await psql(url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);')
   return { name, url, before: await fingerprint(url) }
 }
@@ -52,11 +56,8 @@ async function stagingDatabases(restoreId: string): Promise<string[]> {
   return rows.map((r) => r.datname)
 }
 
-async function gate(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const name = uniqueName('gate')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  return name
+async function gate(t: Teardown): Promise<string> {
+  return (await createEmptyDatabase(t, { prefix: 'gate' })).name
 }
 
 t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scratch and the target ends equal to the backup', async (t) => {
@@ -64,9 +65,9 @@ t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scr
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
   const envA = h.runnerEnv({ RUNNER_ID: 'runner-a', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' })
-  const a = spawnRunner(envA)
+  const a = spawnService('runner', envA)
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -81,9 +82,9 @@ t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scr
   t.same(await fingerprint(target.url), target.before, 'the target is intact right after the kill')
   await dropDatabase(env.DEVPILOT_TEST_PG_URL, gateName) // the retry should not sleep
 
-  const b = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-b', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' }))
+  const b = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-b', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' }))
   t.teardown(() => b.child.kill('SIGKILL'))
-  await waitReady(b)
+  await b.ready()
   const row = await h.waitTerminal(id, 30_000)
   const tookMs = Date.now() - killedAt
   t.equal(row.status, 'completed', row.status === 'completed' ? 'completed' : `${row.error_code} ${row.error_message}\n${b.output().slice(-2000)}`)
@@ -100,9 +101,9 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-c', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-c', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -113,9 +114,9 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   await a.child
   const killedAt = Date.now()
 
-  const b = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-d', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
+  const b = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-d', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
   t.teardown(() => b.child.kill('SIGKILL'))
-  await waitReady(b)
+  await b.ready()
   const row = await h.waitTerminal(id, 30_000)
   const tookMs = Date.now() - killedAt
   t.equal(row.error_code, 'runner_lost')
@@ -135,9 +136,9 @@ t.test('SIGTERM: a restore still running after the grace period fails with runne
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-e', SHUTDOWN_GRACE_SECONDS: '1' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-e', SHUTDOWN_GRACE_SECONDS: '1' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -157,9 +158,9 @@ t.test('SIGTERM: a restore that finishes within the grace period completes, and 
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-f', SHUTDOWN_GRACE_SECONDS: '30' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-f', SHUTDOWN_GRACE_SECONDS: '30' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
