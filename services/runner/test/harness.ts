@@ -172,17 +172,7 @@ export async function createHarness(t: Teardown): Promise<Harness> {
       return row.id
     },
     async restore(params) {
-      const { restoreId } = await createRestoreWithJob(db.sql, boss, {
-        workspaceId: ws.workspaceId,
-        triggeredByUserId: ws.userId,
-        backupId: params.backupId,
-        planId: params.planId,
-        targetServerId: params.targetServerId ?? null,
-        targetDatabase: params.targetDatabase ?? null,
-        targetPath: params.targetPath ?? null,
-        overwrite: params.overwrite ?? false,
-        pitTargetTime: params.pitTargetTime ?? null,
-      })
+      const { restoreId } = await createRestoreWithJob(db.sql, boss, { workspaceId: ws.workspaceId, triggeredByUserId: ws.userId, ...params })
       return restoreId
     },
     async row(restoreId) {
