@@ -6,29 +6,34 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Schemas } from '@devpilot/api-client'
+// The kit's fixtures, shared with the runner tests: a source database with the shapes that break
+// naive restores plus a table-by-table, object-by-object fingerprint, and a file tree with modes,
+// unicode names and in-tree symlinks plus a complete description of a tree.
 import {
   adminQuery,
+  buildTree,
+  createFixtureDatabase,
+  createFixtureRoles,
+  createTestBucket,
   databaseUrl,
+  describeTree,
   dropDatabase,
   fileSize,
+  fingerprint,
   makeTar,
+  openRestoreEvents,
   pgDump,
   psql,
   scratchDir,
   sha256File,
+  startSystem,
+  type Teardown,
+  tableOwner,
   testEnv,
   uniqueName,
   waitFor,
 } from '@devpilot/devenv/testing'
 import t from 'tap'
-// The runner tests' fixtures are reused as they are: a source database with the shapes that break
-// naive restores plus a table-by-table, object-by-object fingerprint, and a file tree with modes,
-// unicode names and in-tree symlinks plus a complete description of a tree.
-import { buildTree, describeTree } from '../services/runner/test/file-tree.js'
-import { createFixtureDatabase, createFixtureRoles, fingerprint, tableOwner } from '../services/runner/test/pg-fixture.js'
-import { openRestoreEvents } from './support/restore-events.js'
-import { createTestBucket } from './support/s3-bucket.js'
-import { startSystem } from './support/system.js'
 
 type Restore = Schemas['Restore']
 
@@ -36,7 +41,7 @@ const env = testEnv()
 const system = await startSystem(t)
 const admin = system.client(system.admin.token)
 const operator = system.client(system.operator.token)
-const bucket = await createTestBucket(t)
+const bucket = await createTestBucket(t, 'e2e')
 const work = scratchDir(t, 'e2e-artifacts')
 
 /** Unwraps an openapi-fetch result, failing with the problem document when the status is not the expected one. */
@@ -78,7 +83,7 @@ async function databaseExists(clusterUrl: string, name: string): Promise<boolean
 }
 
 /** A database name on the staging cluster for one restore, dropped when the test ends. */
-function stagingDatabase(tt: { teardown(fn: () => unknown): void }, prefix: string): string {
+function stagingDatabase(tt: Teardown, prefix: string): string {
   const name = uniqueName(prefix)
   tt.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG2_URL, name))
   return name

@@ -22,7 +22,10 @@ export async function benchBurst(ctx: BenchContext): Promise<BenchResult> {
   const { system, ws, log } = ctx
   await psql(system.cluster.url(), 'DROP DATABASE IF EXISTS burst_source')
   await psql(system.cluster.url(), 'CREATE DATABASE burst_source')
-  await psql(system.cluster.url('burst_source'), 'CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 500) i;')
+  await psql(
+    system.cluster.url('burst_source'),
+    'CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 500) i;',
+  )
   const dump = join(system.workDir, 'burst.dump')
   await pgDump(system.cluster.url('burst_source'), 'pg_custom', dump)
   await uploadFile(system.s3, BUCKET, 'burst/burst.dump', dump)
@@ -35,7 +38,7 @@ export async function benchBurst(ctx: BenchContext): Promise<BenchResult> {
   })
 
   await system.restartRunner({ RUNNER_CONCURRENCY: String(CONCURRENCY), RUNNER_ID: 'burst-1' })
-  const second = await system.addRunner({ RUNNER_CONCURRENCY: String(CONCURRENCY), RUNNER_ID: 'burst-2' }, 'runner-burst-2')
+  const second = await system.addRunner({ RUNNER_CONCURRENCY: String(CONCURRENCY), RUNNER_ID: 'burst-2' })
   try {
     log(`burst: ${DISTINCT} restores into new databases + ${SHARED} onto one shared database, ${RUNNERS} runners × concurrency ${CONCURRENCY}`)
     // The shared target's restores are spread through the burst, as independent callers would send them.
@@ -79,7 +82,17 @@ export async function benchBurst(ctx: BenchContext): Promise<BenchResult> {
         },
         { metric: 'burst: shared target, finish → next start (max)', system: fmtMs(gapMax), bare: '—', ratio: null, target: '≤ 100 ms', met: gapMax <= 100 },
       ],
-      details: { distinct: DISTINCT, shared: SHARED, runners: RUNNERS, concurrency: CONCURRENCY, workMs: work, idealMs: ideal, makespanMs: makespan, sharedGapsMs: gaps, runMs },
+      details: {
+        distinct: DISTINCT,
+        shared: SHARED,
+        runners: RUNNERS,
+        concurrency: CONCURRENCY,
+        workMs: work,
+        idealMs: ideal,
+        makespanMs: makespan,
+        sharedGapsMs: gaps,
+        runMs,
+      },
     }
   } finally {
     await second.stop()

@@ -32,7 +32,7 @@ export interface System {
   restartRunner(extraEnv?: Record<string, string>): Promise<Service>
   stopRunner(): Promise<void>
   /** Starts another runner process beside the current one; the caller stops it. */
-  addRunner(extraEnv?: Record<string, string>, name?: string): Promise<Service>
+  addRunner(extraEnv?: Record<string, string>): Promise<Service>
 }
 
 /** The bench's workspace slug: its folders are `<root>/bench`. */
@@ -82,7 +82,6 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
   }
   const api = await startService({
     name: 'api',
-    entry: 'services/api/src/server.ts',
     env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
     readyUrl: `${apiUrl}/readyz`,
     logDir,
@@ -94,11 +93,10 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
     await runner?.stop()
     runner = null
   }
-  const addRunner = async (extraEnv: Record<string, string> = {}, name = 'runner') => {
+  const addRunner = async (extraEnv: Record<string, string> = {}) => {
     const port = await freePort()
     return startService({
-      name,
-      entry: 'services/runner/src/main.ts',
+      name: 'runner',
       env: { ...common, NODE_OPTIONS: RUNNER_NODE_OPTIONS, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       logDir,

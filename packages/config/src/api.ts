@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, pathRoots, port, secretsKey, seconds } from './fields.js'
+import { databaseUrl, logLevel, pathRoots, port, seconds, secretsKey } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,

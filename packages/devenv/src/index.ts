@@ -1,6 +1,7 @@
 export * from './free-port.js'
 export * from './local-postgres.js'
 export * from './local-s3.js'
+export * from './local-s3-keys.js'
 export * from './paths.js'
 export * from './pg-binaries.js'
 export * from './wal2json.js'

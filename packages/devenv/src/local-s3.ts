@@ -1,14 +1,11 @@
 // Runs a real S3-protocol server (s3rver) on loopback, storing objects under a project folder.
 // Used by `pnpm start`, the tests and the benchmarks for `s3` destinations. s3rver checks request
-// signatures against a fixed key pair, exported here so callers configure their destinations with it.
+// signatures against a fixed key pair (local-s3-keys.ts), so callers configure their destinations with it.
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import S3rver from 's3rver'
 import { freePort, isPortFree } from './free-port.js'
-
-export const LOCAL_S3_ACCESS_KEY_ID = 'S3RVER'
-export const LOCAL_S3_SECRET_ACCESS_KEY = 'S3RVER'
-export const LOCAL_S3_REGION = 'us-east-1'
+import { LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_REGION, LOCAL_S3_SECRET_ACCESS_KEY } from './local-s3-keys.js'
 
 export interface LocalS3 {
   endpoint: string

@@ -1,5 +1,4 @@
 // What other packages and tests import from the API service.
 export { type BuildAppOptions, buildApp } from './app.js'
-export { createLogger, REDACT_PATHS } from './logger.js'
 export { stableJson, tidyDocument } from './openapi.js'
 export { CLIENT_TYPES_FILE, generateClientTypes, generateOpenApiDocument, OPENAPI_FILE } from './openapi-files.js'

@@ -4,7 +4,7 @@
 // URLs, so the number of series stays bounded whatever clients send.
 import { RESTORE_STATUSES } from '@devpilot/contracts'
 import { countRestoresByStatus, type Database } from '@devpilot/db'
-import { restoreQueueDepth, WAITING_JOB_STATES } from '@devpilot/queue'
+import { registerQueueDepthMetric } from '@devpilot/observability'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { toProblem } from './problem.js'
@@ -47,21 +47,15 @@ export function createApiMetrics(database: Database, log: FastifyBaseLogger): Ap
     labelNames: ['status'],
     registers: [registry],
   })
-  const queueDepth = new Gauge({
-    name: 'devpilot_restore_queue_depth',
-    help: 'Restore jobs waiting in the pg-boss queue, per job state, read from the database at scrape time.',
-    labelNames: ['state'],
-    registers: [registry],
-  })
+  const queueDepth = registerQueueDepthMetric(registry)
   const problemCodes = new WeakMap<FastifyRequest, string>()
 
   return {
     contentType: registry.contentType,
     async render() {
       try {
-        const [statuses, depth] = await Promise.all([countRestoresByStatus(database.db), restoreQueueDepth(database.sql)])
+        const [statuses] = await Promise.all([countRestoresByStatus(database.db), queueDepth.refresh(database.sql)])
         for (const status of RESTORE_STATUSES) restoresByStatus.set({ status }, statuses[status])
-        for (const state of WAITING_JOB_STATES) queueDepth.set({ state }, depth[state])
       } catch (error) {
         // No stale numbers: the database-derived series disappear until the database answers again.
         restoresByStatus.reset()

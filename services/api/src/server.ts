@@ -3,12 +3,12 @@
 // in-flight requests finish within SHUTDOWN_GRACE_SECONDS, then close pg-boss and the database.
 import { apiConfigSchema, parseEnv } from '@devpilot/config'
 import { migrateDatabase, openDatabase } from '@devpilot/db'
+import { createLogger } from '@devpilot/observability'
 import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
 import { buildApp } from './app.js'
-import { createLogger } from './logger.js'
 
 const config = parseEnv('api', apiConfigSchema, process.env)
-const log = createLogger(config.LOG_LEVEL)
+const log = createLogger({ level: config.LOG_LEVEL })
 
 await migrateDatabase(config.DATABASE_URL)
 const database = openDatabase(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'devpilot-restore-api' })

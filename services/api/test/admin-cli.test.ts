@@ -2,13 +2,13 @@
 // later ones viewer unless --role says otherwise; list and revoke work.
 import { fileURLToPath } from 'node:url'
 import { findPrincipalByToken } from '@devpilot/db'
-import { createProductDatabase } from '@devpilot/devenv/testing'
+import { createProductDatabase, tsxCommand } from '@devpilot/devenv/testing'
 import { execa } from 'execa'
 import t from 'tap'
 
 const database = await createProductDatabase(t)
-const cli = fileURLToPath(new URL('../src/cli/admin.ts', import.meta.url))
-const admin = (...args: string[]) => execa('tsx', [cli, ...args], { env: { DATABASE_URL: database.url }, reject: false, preferLocal: true })
+const cli = tsxCommand(fileURLToPath(new URL('../src/cli/admin.ts', import.meta.url)))
+const admin = (...args: string[]) => execa(cli.file, [...cli.args, ...args], { cwd: cli.cwd, env: { DATABASE_URL: database.url }, reject: false })
 
 t.test('create-token prints only a working token and picks roles as documented', async (t) => {
   const first = await admin('create-token', '--workspace', 'acme', '--email', 'ops@acme.test')

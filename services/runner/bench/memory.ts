@@ -10,9 +10,20 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { insertBackup, insertDestination, insertPlan, insertServer, migrateDatabase, openDatabase } from '@devpilot/db'
-import { DATA_DIR, PROJECT_ROOT, startLocalCluster } from '@devpilot/devenv'
-import { createRestoreWithJob, fileSize, makeTar, pgDump, psql, seedWorkspace, sha256File, testSecretBox } from '@devpilot/devenv/testing'
-import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+import { DATA_DIR, startLocalCluster } from '@devpilot/devenv'
+import {
+  createRestoreWithJob,
+  fileSize,
+  makeTar,
+  pgDump,
+  psql,
+  seedWorkspace,
+  serviceBaseEnv,
+  serviceCommand,
+  sha256File,
+  startQueue,
+  testSecretBox,
+} from '@devpilot/devenv/testing'
 import { execa } from 'execa'
 
 const { values } = parseArgs({
@@ -31,9 +42,7 @@ try {
   const url = cluster.url('bench')
   await psql(cluster.url(), 'CREATE DATABASE bench')
   await migrateDatabase(url)
-  const boss = createBoss({ url, max: 1, onError: () => {} })
-  await boss.start()
-  await ensureRestoreQueue(boss)
+  const boss = await startQueue(url)
   const database = openDatabase(url, { max: 2 })
   const { key, box } = testSecretBox()
   const ws = await seedWorkspace(database.db)
@@ -103,11 +112,14 @@ try {
     sizeBytes: size,
   })
 
-  const runner = execa(process.execPath, ['--import', 'tsx', 'services/runner/src/main.ts'], {
-    cwd: PROJECT_ROOT,
+  const command = serviceCommand('runner')
+  const runner = execa(command.file, command.args, {
+    cwd: command.cwd,
     reject: false,
     buffer: false,
+    extendEnv: false,
     env: {
+      ...serviceBaseEnv(),
       DATABASE_URL: url,
       SECRETS_KEY: key,
       LOG_LEVEL: 'info',

@@ -1,31 +1,11 @@
-// The runner's pino logger. Every restore logs through a child carrying restoreId; secrets that
-// could ride along in objects (passwords, S3 keys, connection strings) are redacted by path.
-import { pino } from 'pino'
+// The runner's pino logger: the shared setup of @devpilot/observability (one redact list for both
+// services) with `service: runner` on every line. Every restore logs through a child carrying
+// restoreId.
+import { createLogger as createServiceLogger, type LogDestination, type Logger } from '@devpilot/observability'
 
-export type Logger = pino.Logger
+export type { Logger }
 
 /** `destination` defaults to stdout; tests pass a stream to read the lines back. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const options: pino.LoggerOptions = {
-    level,
-    base: { service: 'runner' },
-    redact: {
-      paths: [
-        'password',
-        '*.password',
-        'secretAccessKey',
-        '*.secretAccessKey',
-        'env.PGPASSWORD',
-        '*.env.PGPASSWORD',
-        'DATABASE_URL',
-        '*.DATABASE_URL',
-        'SECRETS_KEY',
-        '*.SECRETS_KEY',
-        'connectionString',
-        '*.connectionString',
-      ],
-      censor: '[redacted]',
-    },
-  }
-  return destination ? pino(options, destination) : pino(options)
+export function createLogger(level: string, destination?: LogDestination): Logger {
+  return createServiceLogger({ level, service: 'runner', ...(destination ? { destination } : {}) })
 }

@@ -1,9 +1,9 @@
 // Prometheus metrics of one runner process, served on /metrics next to /healthz and /readyz
 // (health.ts). Counters and the histogram count what this process did; the queue depth is read from
-// the database at scrape time, so every runner reports the same number (aggregate it with max()).
+// the database at scrape time by the gauge shared with the API (@devpilot/observability).
 // Restore code reports through the few functions below and never touches prom-client itself.
 import type { Sql } from '@devpilot/db'
-import { restoreQueueDepth, WAITING_JOB_STATES } from '@devpilot/queue'
+import { registerQueueDepthMetric } from '@devpilot/observability'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Logger } from './logger.js'
 
@@ -36,12 +36,7 @@ const inFlight = new Gauge({
   labelNames: ['kind'],
   registers: [registry],
 })
-const queueDepth = new Gauge({
-  name: 'devpilot_restore_queue_depth',
-  help: 'Restore jobs waiting in the pg-boss queue, per job state, read from the database at scrape time.',
-  labelNames: ['state'],
-  registers: [registry],
-})
+const queueDepth = registerQueueDepthMetric(registry)
 for (const kind of ['database', 'files'] as const) inFlight.set({ kind }, 0)
 
 export const METRICS_CONTENT_TYPE = registry.contentType
@@ -78,8 +73,7 @@ export function countRestoredBytes(delta: number): void {
 /** Reads the database-derived gauge, then renders every metric in the text exposition format. */
 export async function renderMetrics(sql: Sql, log: Logger): Promise<string> {
   try {
-    const depth = await restoreQueueDepth(sql)
-    for (const state of WAITING_JOB_STATES) queueDepth.set({ state }, depth[state])
+    await queueDepth.refresh(sql)
   } catch (error) {
     // No stale numbers: the series disappears until the database answers again.
     queueDepth.reset()

@@ -4,11 +4,9 @@
 // under a second after it is accepted (LISTEN/NOTIFY, not polling).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeTar, scratchDir, waitFor } from '@devpilot/devenv/testing'
+import { buildTree, makeTar, scratchDir, spawnService, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { buildTree } from './file-tree.js'
 import { createHarness } from './harness.js'
-import { spawnRunner, waitReady } from './runner-process.js'
 
 const h = await createHarness(t)
 const destination = await h.localDestination()
@@ -20,9 +18,11 @@ const planId = await h.filesPlan({ sourcePath: source, destinationId: destinatio
 const backupId = await h.backup({ planId, format: 'tar_gz', artifactKey: 'tree.tar.gz', file: join(destination.path, 'tree.tar.gz') })
 
 t.test('two runner processes drain 20 restores: each runs exactly once, never two at once on one target', async (t) => {
-  const runners = ['runner-1', 'runner-2'].map((id) => spawnRunner(h.runnerEnv({ RUNNER_ID: id, RUNNER_CONCURRENCY: '3', RUNNER_LOST_AFTER_SECONDS: '10' })))
+  const runners = ['runner-1', 'runner-2'].map((id) =>
+    spawnService('runner', h.runnerEnv({ RUNNER_ID: id, RUNNER_CONCURRENCY: '3', RUNNER_LOST_AFTER_SECONDS: '10' })),
+  )
   for (const r of runners) t.teardown(() => r.child.kill('SIGKILL'))
-  await Promise.all(runners.map((r) => waitReady(r)))
+  await Promise.all(runners.map((r) => r.ready()))
 
   const targets = Array.from({ length: 5 }, (_, i) => join(h.filesRoot, `shared-${i}`))
   const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => h.restore({ backupId, planId, targetPath: targets[i % 5], overwrite: true })))

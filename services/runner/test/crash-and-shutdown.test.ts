@@ -3,11 +3,10 @@
 // target is intact, and the dead attempt's staging database is dropped. SIGTERM: no new work, and
 // a restore still running after the grace period fails with runner_shutdown, target unchanged.
 // The restore is made slow for real (slow-restore.ts): its artifact waits while a gate database exists.
-import { dropDatabase, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
+import { dropDatabase, fingerprint, spawnService, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
+import { restoreShortId } from '../src/restore/pg-target.js'
 import { createHarness } from './harness.js'
-import { fingerprint } from './pg-fixture.js'
-import { spawnRunner, waitReady } from './runner-process.js'
 import { slowRestoreKit } from './slow-restore.js'
 
 const env = testEnv()
@@ -23,9 +22,9 @@ t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scr
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
   const envA = h.runnerEnv({ RUNNER_ID: 'runner-a', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' })
-  const a = spawnRunner(envA)
+  const a = spawnService('runner', envA)
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -40,9 +39,9 @@ t.test('SIGKILL mid-restore with attempts left: a new runner retries it from scr
   t.same(await fingerprint(target.url), target.before, 'the target is intact right after the kill')
   await dropDatabase(env.DEVPILOT_TEST_PG_URL, gateName) // the retry should not sleep
 
-  const b = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-b', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' }))
+  const b = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-b', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '2' }))
   t.teardown(() => b.child.kill('SIGKILL'))
-  await waitReady(b)
+  await b.ready()
   const row = await h.waitTerminal(id, 30_000)
   const tookMs = Date.now() - killedAt
   t.equal(row.status, 'completed', row.status === 'completed' ? 'completed' : `${row.error_code} ${row.error_message}\n${b.output().slice(-2000)}`)
@@ -59,9 +58,9 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-c', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-c', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -72,9 +71,9 @@ t.test('SIGKILL mid-restore on the last attempt: the restore fails with runner_l
   await a.child
   const killedAt = Date.now()
 
-  const b = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-d', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
+  const b = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-d', RUNNER_LOST_AFTER_SECONDS: String(LOST_AFTER), RUNNER_MAX_ATTEMPTS: '1' }))
   t.teardown(() => b.child.kill('SIGKILL'))
-  await waitReady(b)
+  await b.ready()
   const row = await h.waitTerminal(id, 30_000)
   const tookMs = Date.now() - killedAt
   t.equal(row.error_code, 'runner_lost')
@@ -94,9 +93,9 @@ t.test('SIGTERM: a restore still running after the grace period fails with runne
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-e', SHUTDOWN_GRACE_SECONDS: '1' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-e', SHUTDOWN_GRACE_SECONDS: '1' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),
@@ -116,9 +115,9 @@ t.test('SIGTERM: a restore that finishes within the grace period completes, and 
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const a = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-f', SHUTDOWN_GRACE_SECONDS: '30' }))
+  const a = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-f', SHUTDOWN_GRACE_SECONDS: '30' }))
   t.teardown(() => a.child.kill('SIGKILL'))
-  await waitReady(a)
+  await a.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),

@@ -6,11 +6,22 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { freePort } from '@devpilot/devenv'
-import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, testEnv, uniqueName } from '@devpilot/devenv/testing'
+import {
+  adminQuery,
+  createEmptyDatabase,
+  databaseUrl,
+  dropDatabase,
+  fingerprint,
+  pgDump,
+  psql,
+  putObject,
+  type Teardown,
+  testEnv,
+  uniqueName,
+} from '@devpilot/devenv/testing'
 import t from 'tap'
 import { restoreShortId } from '../src/restore/pg-target.js'
-import { createHarness, putObject } from './harness.js'
-import { fingerprint } from './pg-fixture.js'
+import { createHarness } from './harness.js'
 
 const env = testEnv()
 const h = await createHarness(t)
@@ -35,15 +46,11 @@ const localPlan = await h.databasePlan({ sourceServerId: server1, sourceDatabase
 const s3Plan = await h.databasePlan({ sourceServerId: server1, sourceDatabase: sourceName, destinationId: s3.id })
 
 /** An existing target with its own content, which every failed restore must leave exactly as it was. */
-async function victim(t: Tap): Promise<{ name: string; url: string; before: Awaited<ReturnType<typeof fingerprint>> }> {
-  const name = uniqueName('victim')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
+async function victim(t: Teardown): Promise<{ name: string; url: string; before: Awaited<ReturnType<typeof fingerprint>> }> {
+  const { name, url } = await createEmptyDatabase(t, { prefix: 'victim' })
   await psql(url, `CREATE TABLE precious (id int PRIMARY KEY, v text); INSERT INTO precious SELECT i, 'keep ' || i FROM generate_series(1, 50) i;`)
   return { name, url, before: await fingerprint(url) }
 }
-type Tap = { teardown(fn: () => unknown): void }
 
 async function leftoverDatabases(restoreId: string): Promise<string[]> {
   const rows = await adminQuery<{ datname: string }>(env.DEVPILOT_TEST_PG_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [

@@ -5,10 +5,21 @@
 // own server.
 import { join } from 'node:path'
 import { DATABASE_BACKUP_FORMATS } from '@devpilot/contracts'
-import { databaseUrl, dropDatabase, pgDump, psql, testEnv, uniqueName } from '@devpilot/devenv/testing'
+import {
+  createFixtureDatabase,
+  createFixtureRoles,
+  databaseUrl,
+  dropDatabase,
+  fingerprint,
+  pgDump,
+  psql,
+  tableAcl,
+  tableOwner,
+  testEnv,
+  uniqueName,
+} from '@devpilot/devenv/testing'
 import t from 'tap'
 import { createHarness } from './harness.js'
-import { createFixtureDatabase, createFixtureRoles, fingerprint, tableAcl, tableOwner } from './pg-fixture.js'
 
 const env = testEnv()
 const h = await createHarness(t)

@@ -4,9 +4,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { FILE_BACKUP_FORMATS } from '@devpilot/contracts'
-import { makeTar, scratchDir } from '@devpilot/devenv/testing'
+import { buildTree, describeTree, makeTar, scratchDir } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { buildTree, describeTree } from './file-tree.js'
 import { createHarness } from './harness.js'
 
 const h = await createHarness(t)

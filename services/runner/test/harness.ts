@@ -1,37 +1,33 @@
-// Shared setup of the runner tests: a fresh product database, a workspace, real servers (the two
-// test clusters), local and S3 destinations, plans, backups with real artifacts, restores created
-// with their job exactly like the API does, and an in-process runner (or a child-process one).
+// The runner tests' harness: the test kit's product (database, roots, queue, S3) bound to one
+// workspace, with records made through the product's query functions (servers, local and S3
+// destinations, plans, backups of real artifacts, restores created with their job exactly like the
+// API does), and the runner in process. Child-process runners come from the kit's spawnService.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { parseEnv, runnerConfigSchema } from '@devpilot/config'
 import type { BackupFormat, RestoreErrorCode, RestoreStatus } from '@devpilot/contracts'
 import { insertBackup, insertDestination, insertPlan, insertServer } from '@devpilot/db'
-import { LOCAL_S3_ACCESS_KEY_ID, LOCAL_S3_REGION, LOCAL_S3_SECRET_ACCESS_KEY } from '@devpilot/devenv'
 import {
-  createProductDatabase,
   createRestoreWithJob,
+  createTestBucket,
+  createTestProduct,
   fileSize,
   type ProductDatabase,
   type SeededWorkspace,
-  scratchDir,
   seedWorkspace,
   sha256File,
-  testEnv,
-  testSecretBox,
+  startTestQueue,
+  type Teardown,
   uniqueName,
   waitFor,
+  workspaceFolders,
 } from '@devpilot/devenv/testing'
-import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
 import type { PgBoss } from 'pg-boss'
 import { createLogger } from '../src/logger.js'
 import { findPgTools } from '../src/pg-tools.js'
 import { createWorker, type Worker } from '../src/worker.js'
-
-export interface Tap {
-  teardown(fn: () => unknown): void
-}
 
 export interface RestoreRow {
   id: string
@@ -78,43 +74,21 @@ export interface Harness {
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>
 }
 
-export async function createHarness(t: Tap): Promise<Harness> {
-  const db = await createProductDatabase(t)
-  const { key, box } = testSecretBox()
+export async function createHarness(t: Teardown): Promise<Harness> {
+  const product = await createTestProduct(t)
+  const { database: db, box, secretsKey: key } = product
   const ws = await seedWorkspace(db.db)
   // Roots are per workspace: the env roots are the parents, the harness hands out this workspace's folders.
-  const destinationRoots = scratchDir(t, 'destinations')
-  const filesRoots = scratchDir(t, 'files')
-  const destinationRoot = join(destinationRoots, ws.slug)
-  const filesRoot = join(filesRoots, ws.slug)
-  mkdirSync(destinationRoot)
-  mkdirSync(filesRoot)
-  const boss = createBoss({ url: db.url, max: 2, onError: () => {} })
-  await boss.start()
-  await ensureRestoreQueue(boss)
-  t.teardown(() => boss.stop({ graceful: false, close: true }))
-  const env = testEnv()
-  const s3 = new S3Client({
-    region: LOCAL_S3_REGION,
-    endpoint: env.DEVPILOT_TEST_S3_ENDPOINT,
-    forcePathStyle: true,
-    credentials: { accessKeyId: LOCAL_S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  })
-  t.teardown(() => s3.destroy())
+  const { restoreRoot: filesRoot, destinationRoot } = workspaceFolders(product, ws.slug)
+  const boss = await startTestQueue(t, db.url)
 
   const runnerEnv = (overrides: Record<string, string> = {}) => ({
-    DATABASE_URL: db.url,
-    SECRETS_KEY: key,
+    ...product.serviceEnv,
     LOG_LEVEL: process.env.RUNNER_TEST_LOG_LEVEL ?? 'silent',
-    RESTORE_PATH_ROOTS: filesRoots,
-    LOCAL_DESTINATION_ROOTS: destinationRoots,
     RUNNER_CONCURRENCY: '4',
     RUNNER_LOST_AFTER_SECONDS: '4',
     SHUTDOWN_GRACE_SECONDS: '5',
     RUNNER_TARGET_BUSY_RETRY_SECONDS: '0.5',
-    PG_BIN_DIR: env.PG_BIN_DIR,
     METRICS_PORT: '0',
     ...overrides,
   })
@@ -161,21 +135,20 @@ export async function createHarness(t: Tap): Promise<Harness> {
       return { id: row.id, path }
     },
     async s3Destination(options = {}) {
-      const bucket = uniqueName('bucket').replace(/_/g, '-')
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+      const bucket = await createTestBucket(t)
       const row = await insertDestination(db.db, box, {
         workspaceId: ws.workspaceId,
-        name: bucket,
+        name: bucket.name,
         type: 's3',
-        bucket,
-        region: LOCAL_S3_REGION,
-        endpoint: env.DEVPILOT_TEST_S3_ENDPOINT,
+        bucket: bucket.name,
+        region: bucket.region,
+        endpoint: bucket.endpoint,
         forcePathStyle: true,
         prefix: options.prefix ?? null,
-        accessKeyId: LOCAL_S3_ACCESS_KEY_ID,
-        secretAccessKey: LOCAL_S3_SECRET_ACCESS_KEY,
+        accessKeyId: bucket.accessKeyId,
+        secretAccessKey: bucket.secretAccessKey,
       })
-      return { id: row.id, bucket, client: s3, prefix: options.prefix }
+      return { id: row.id, bucket: bucket.name, client: bucket.client, prefix: options.prefix }
     },
     async databasePlan(params) {
       const row = await insertPlan(db.db, { workspaceId: ws.workspaceId, name: uniqueName('plan'), type: 'database', ...params })
@@ -199,17 +172,7 @@ export async function createHarness(t: Tap): Promise<Harness> {
       return row.id
     },
     async restore(params) {
-      const { restoreId } = await createRestoreWithJob(db.sql, boss, {
-        workspaceId: ws.workspaceId,
-        triggeredByUserId: ws.userId,
-        backupId: params.backupId,
-        planId: params.planId,
-        targetServerId: params.targetServerId ?? null,
-        targetDatabase: params.targetDatabase ?? null,
-        targetPath: params.targetPath ?? null,
-        overwrite: params.overwrite ?? false,
-        pitTargetTime: params.pitTargetTime ?? null,
-      })
+      const { restoreId } = await createRestoreWithJob(db.sql, boss, { workspaceId: ws.workspaceId, triggeredByUserId: ws.userId, ...params })
       return restoreId
     },
     async row(restoreId) {
@@ -228,9 +191,4 @@ export async function createHarness(t: Tap): Promise<Harness> {
     },
   }
   return harness
-}
-
-/** Uploads a file to the harness's S3 server, streamed. */
-export async function putObject(client: S3Client, bucket: string, key: string, body: Buffer | NodeJS.ReadableStream, length?: number): Promise<void> {
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body as Buffer, ...(length !== undefined ? { ContentLength: length } : {}) }))
 }

@@ -4,10 +4,9 @@
 // archive_unsafe, write nothing outside the target, and leave the existing target unchanged.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { scratchDir } from '@devpilot/devenv/testing'
+import { describeTree, scratchDir } from '@devpilot/devenv/testing'
 import { execa } from 'execa'
 import t from 'tap'
-import { describeTree } from './file-tree.js'
 import { createHarness } from './harness.js'
 
 const h = await createHarness(t)

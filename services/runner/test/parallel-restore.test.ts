@@ -2,10 +2,19 @@
 // temporary file, restored with pg_restore -j, and the spool is removed afterwards.
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { databaseUrl, dropDatabase, pgDump, scratchDir, testEnv, uniqueName } from '@devpilot/devenv/testing'
+import {
+  createFixtureDatabase,
+  createFixtureRoles,
+  databaseUrl,
+  dropDatabase,
+  fingerprint,
+  pgDump,
+  scratchDir,
+  testEnv,
+  uniqueName,
+} from '@devpilot/devenv/testing'
 import t from 'tap'
 import { createHarness } from './harness.js'
-import { createFixtureDatabase, createFixtureRoles, fingerprint } from './pg-fixture.js'
 
 const env = testEnv()
 const h = await createHarness(t)

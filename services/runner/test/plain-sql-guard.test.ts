@@ -6,7 +6,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
-import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, scratchDir, testEnv, uniqueName } from '@devpilot/devenv/testing'
+import {
+  adminQuery,
+  createEmptyDatabase,
+  databaseUrl,
+  dropDatabase,
+  pgDump,
+  psql,
+  scratchDir,
+  type Teardown,
+  testEnv,
+  uniqueName,
+} from '@devpilot/devenv/testing'
 import t from 'tap'
 import { PlainSqlGuard } from '../src/restore/plain-sql-guard.js'
 import { createHarness } from './harness.js'
@@ -63,10 +74,8 @@ t.test("pg_dump 17.6's \\restrict lines are dropped, everything else kept", asyn
   t.equal(await guard('\\restrict abc123\nSELECT 1;\n\\unrestrict abc123\n'), 'SELECT 1;\n')
 })
 
-async function victim(t: { teardown(fn: () => unknown): void }, name = uniqueName('guard_victim')) {
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-  t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-  const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
+async function victim(t: Teardown) {
+  const { name, url } = await createEmptyDatabase(t, { prefix: 'guard_victim' })
   await psql(url, `CREATE TABLE precious (id int PRIMARY KEY); INSERT INTO precious SELECT generate_series(1, 25);`)
   return { name, url }
 }

@@ -16,13 +16,15 @@ import {
   databaseUrl,
   dropSlot,
   psql,
+  putObject,
   scratchDir,
+  type Teardown,
   testEnv,
   uniqueName,
 } from '@devpilot/devenv/testing'
 import postgres from 'postgres'
 import t from 'tap'
-import { createHarness, putObject } from './harness.js'
+import { createHarness } from './harness.js'
 
 const env = testEnv()
 const h = await createHarness(t)
@@ -178,7 +180,7 @@ t.test('a moment between two commits milliseconds apart lands between them', asy
 })
 
 /** An existing database the failing restores target with overwrite on; it must not change. */
-async function victim(t: { teardown(fn: () => unknown): void }) {
+async function victim(t: Teardown) {
   const v = await createEmptyDatabase(t, { prefix: 'pit_victim' })
   await psql(v.url, `CREATE TABLE precious (id int PRIMARY KEY); INSERT INTO precious SELECT generate_series(1, 10);`)
   return { ...v, before: await content(v.url).catch(() => ''), rows: await psql(v.url, 'SELECT count(*) FROM precious') }

@@ -4,11 +4,9 @@
 // database is back the restore must end truthfully: completed with the target equal to the backup,
 // or failed with a named code and the target unchanged. The outage is real: the product database
 // refuses connections (ALLOW_CONNECTIONS false) and its backends are terminated.
-import { adminQuery, dropDatabase, testEnv, waitFor } from '@devpilot/devenv/testing'
+import { adminQuery, dropDatabase, fingerprint, spawnService, testEnv, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
 import { createHarness } from './harness.js'
-import { fingerprint } from './pg-fixture.js'
-import { spawnRunner, waitReady } from './runner-process.js'
 import { slowRestoreKit } from './slow-restore.js'
 
 const env = testEnv()
@@ -34,9 +32,9 @@ t.test('a product-database outage mid-restore: the runner survives and the resto
   const target = await victim(t)
   const gateName = await gate(t)
   const { planId, backupId } = await slowBackup(gateName)
-  const runner = spawnRunner(h.runnerEnv({ RUNNER_ID: 'runner-outage', RUNNER_LOST_AFTER_SECONDS: '3', RUNNER_MAX_ATTEMPTS: '2' }))
+  const runner = spawnService('runner', h.runnerEnv({ RUNNER_ID: 'runner-outage', RUNNER_LOST_AFTER_SECONDS: '3', RUNNER_MAX_ATTEMPTS: '2' }))
   t.teardown(() => runner.child.kill('SIGKILL'))
-  await waitReady(runner)
+  await runner.ready()
   const id = await h.restore({ backupId, planId, targetServerId: server1, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => stagingDatabases(id),

@@ -3,17 +3,13 @@
 // the runner at a known point and then let the restore go on by dropping the gate.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, type Teardown, testEnv, uniqueName } from '@devpilot/devenv/testing'
+import { adminQuery, createEmptyDatabase, fingerprint, pgDump, psql, type Teardown, testEnv } from '@devpilot/devenv/testing'
 import { restoreShortId } from '../src/restore/pg-target.js'
 import type { Harness } from './harness.js'
-import { fingerprint } from './pg-fixture.js'
 
 export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string, destination: { id: string; path: string }) {
   const env = testEnv()
-  const sourceName = uniqueName('crashsrc')
-  await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${sourceName}"`)
-  tap.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, sourceName))
-  const sourceUrl = databaseUrl(env.DEVPILOT_TEST_PG_URL, sourceName)
+  const { name: sourceName, url: sourceUrl } = await createEmptyDatabase(tap, { prefix: 'crashsrc' })
   await psql(sourceUrl, 'CREATE TABLE restored (id int PRIMARY KEY, v text); INSERT INTO restored SELECT i, md5(i::text) FROM generate_series(1, 1000) i;')
   const expected = await fingerprint(sourceUrl)
 
@@ -30,10 +26,7 @@ export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string
 
   /** A target database holding data that must survive a failed restore. */
   async function victim(t: Teardown) {
-    const name = uniqueName('crashvictim')
-    await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-    t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-    const url = databaseUrl(env.DEVPILOT_TEST_PG_URL, name)
+    const { name, url } = await createEmptyDatabase(t, { prefix: 'crashvictim' })
     await psql(url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);')
     return { name, url, before: await fingerprint(url) }
   }
@@ -46,10 +39,7 @@ export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string
   }
 
   async function gate(t: Teardown): Promise<string> {
-    const name = uniqueName('gate')
-    await adminQuery(env.DEVPILOT_TEST_PG_URL, `CREATE DATABASE "${name}"`)
-    t.teardown(() => dropDatabase(env.DEVPILOT_TEST_PG_URL, name))
-    return name
+    return (await createEmptyDatabase(t, { prefix: 'gate' })).name
   }
 
   return { expected, slowBackup, victim, stagingDatabases, gate }

@@ -108,9 +108,6 @@ export async function touchApiToken(db: Db, tokenId: string): Promise<void> {
     .update(apiTokens)
     .set({ lastUsedAt: sql`now()` })
     .where(
-      and(
-        eq(apiTokens.id, tokenId),
-        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`now() - make_interval(secs => ${TOKEN_TOUCH_SECONDS})`)),
-      ),
+      and(eq(apiTokens.id, tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`now() - make_interval(secs => ${TOKEN_TOUCH_SECONDS})`))),
     )
 }

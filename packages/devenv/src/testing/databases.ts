@@ -4,10 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { type Database, openDatabase } from '@devpilot/db'
 import postgres from 'postgres'
 import { testEnv } from './env.js'
-
-export interface Teardown {
-  teardown(fn: () => unknown): void
-}
+import type { Teardown } from './teardown.js'
 
 export function databaseUrl(clusterUrl: string, database: string): string {
   const url = new URL(clusterUrl)

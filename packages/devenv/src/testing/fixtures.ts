@@ -79,3 +79,12 @@ export async function seedDatabaseBackup(
   })
   return { serverId: server.id, destinationId: destination.id, planId: plan.id, backupId: backup.id }
 }
+
+/** A workspace with an admin, an operator and a viewer, each with a token. */
+export async function seedTeam(
+  db: Db,
+): Promise<{ workspaceId: string; slug: string; admin: SeededWorkspace; operator: SeededWorkspace; viewer: SeededWorkspace }> {
+  const admin = await seedWorkspace(db)
+  const member = (role: Role) => seedUser(db, { workspaceId: admin.workspaceId, slug: admin.slug, role, email: `${role}@${admin.slug}.test` })
+  return { workspaceId: admin.workspaceId, slug: admin.slug, admin, operator: await member('operator'), viewer: await member('viewer') }
+}

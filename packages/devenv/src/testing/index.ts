@@ -1,9 +1,20 @@
+// @devpilot/devenv/testing: the one test kit of every test file (API, runner, end to end) and of
+// the benchmarks where it fits. Product databases clone the migrated template; services run as
+// child processes through one command; artifacts are made by the real tools.
 export * from './artifacts.js'
 export * from './cdc.js'
 export * from './databases.js'
 export * from './env.js'
+export * from './file-tree.js'
 export * from './fixtures.js'
+export * from './pg-fixture.js'
+export * from './product.js'
 export * from './prometheus.js'
+export * from './restore-events.js'
 export * from './restores.js'
+export * from './s3.js'
 export * from './scratch.js'
+export * from './service-process.js'
+export * from './system.js'
+export * from './teardown.js'
 export * from './wait-for.js'

@@ -1,10 +1,9 @@
-// Starts the real API for one test file: a fresh product database cloned from the migrated
-// template, a started pg-boss, the app listening on a free port, and typed clients per token.
-// Everything is torn down in reverse order when the test file ends.
-import { join } from 'node:path'
+// The API in process for one test file, on the test kit's product (a fresh database cloned from
+// the migrated template, file roots, a started pg-boss): the app listening on a free port, and
+// typed clients per token. Everything is torn down in reverse order when the test file ends.
 import { createApiClient } from '@devpilot/api-client'
-import { openDatabase } from '@devpilot/db'
-import { createProductDatabase, type ProductDatabase, scratchDir, seedUser, seedWorkspace, testSecretBox } from '@devpilot/devenv/testing'
+import { type Database, openDatabase } from '@devpilot/db'
+import { createTestProduct, type ProductDatabase, seedTeam as seedTeamIn, startQueue, type Teardown, teardownStack } from '@devpilot/devenv/testing'
 import { createBoss } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
 import type { FastifyInstance } from 'fastify'
@@ -23,34 +22,29 @@ export interface Harness {
   client(token?: string, headers?: Record<string, string>): ReturnType<typeof createApiClient>
 }
 
-interface TapLike {
-  teardown(fn: () => unknown): void
-}
-
-export async function startApi(t: TapLike, config: Partial<BuildAppOptions['config']> = {}): Promise<Harness> {
-  const later: Array<() => unknown> = []
-  const collector = { teardown: (fn: () => unknown) => later.push(fn) }
-  const database = await createProductDatabase(collector)
-  const roots = scratchDir(collector, 'api-roots')
-  const { key, box } = testSecretBox()
-  const boss = createBoss({ url: database.url, max: 2, onError: () => {} })
-  await boss.start()
-  const restoreRoot = join(roots, 'files')
-  const destinationRoot = join(roots, 'destinations')
-  const app = await buildApp({
-    config: { SECRETS_KEY: key, RESTORE_PATH_ROOTS: [restoreRoot], LOCAL_DESTINATION_ROOTS: [destinationRoot], ...config },
-    database,
-    boss,
-    log: pino({ level: process.env.API_TEST_LOG_LEVEL ?? 'silent' }),
-  })
+/** Builds the app on `database` and `boss`, listening on a free loopback port; closed at teardown. */
+async function listen(t: Teardown, options: { config: BuildAppOptions['config']; database: Database; boss: PgBoss; logLevel?: string }) {
+  const app = await buildApp({ ...options, log: pino({ level: options.logLevel ?? 'silent' }) })
+  t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('the API is not listening on a TCP port')
-  const baseUrl = `http://127.0.0.1:${address.port}`
-  t.teardown(async () => {
-    await app.close()
-    await boss.stop({ graceful: false, close: true })
-    for (const fn of later.reverse()) await fn()
+  return { app, baseUrl: `http://127.0.0.1:${address.port}` }
+}
+
+export async function startApi(t: Teardown, overrides: Partial<BuildAppOptions['config']> = {}): Promise<Harness> {
+  const stack = teardownStack(t)
+  const product = await createTestProduct(stack, { prefix: 'api-roots' })
+  const { database, box } = product
+  const boss = await startQueue(database.url)
+  stack.teardown(() => boss.stop({ graceful: false, close: true }))
+  const { restoreRoots: restoreRoot, destinationRoots: destinationRoot } = product
+  const config = { SECRETS_KEY: product.secretsKey, RESTORE_PATH_ROOTS: [restoreRoot], LOCAL_DESTINATION_ROOTS: [destinationRoot], ...overrides }
+  const { app, baseUrl } = await listen(stack, {
+    config,
+    database,
+    boss,
+    ...(process.env.API_TEST_LOG_LEVEL ? { logLevel: process.env.API_TEST_LOG_LEVEL } : {}),
   })
   return {
     app,
@@ -65,30 +59,14 @@ export async function startApi(t: TapLike, config: Partial<BuildAppOptions['conf
 }
 
 /** The app wired to a database that does not answer (nothing listens on port 1), listening; its base URL. */
-export async function startApiWithoutDatabase(t: TapLike): Promise<string> {
+export async function startApiWithoutDatabase(t: Teardown): Promise<string> {
+  const stack = teardownStack(t)
   const url = 'postgres://nobody@127.0.0.1:1/none'
   const database = openDatabase(url, { max: 1 })
-  const boss = createBoss({ url, onError: () => {} })
-  const app = await buildApp({
-    config: { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [] },
-    database,
-    boss,
-    log: pino({ level: 'silent' }),
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await app.close()
-    await database.close()
-  })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening')
-  return `http://127.0.0.1:${address.port}`
+  stack.teardown(() => database.close())
+  const config = { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [] }
+  return (await listen(stack, { config, database, boss: createBoss({ url, onError: () => {} }) })).baseUrl
 }
 
 /** A workspace with an admin, an operator and a viewer, each with a token. */
-export async function seedTeam(h: Harness) {
-  const admin = await seedWorkspace(h.database.db)
-  const operator = await seedUser(h.database.db, { workspaceId: admin.workspaceId, slug: admin.slug, role: 'operator', email: `operator@${admin.slug}.test` })
-  const viewer = await seedUser(h.database.db, { workspaceId: admin.workspaceId, slug: admin.slug, role: 'viewer', email: `viewer@${admin.slug}.test` })
-  return { workspaceId: admin.workspaceId, slug: admin.slug, admin, operator, viewer }
-}
+export const seedTeam = (h: Harness) => seedTeamIn(h.database.db)

@@ -1,15 +1,49 @@
-// One real service (the API or a runner) as a child process, started the way production starts it:
-// `node --import tsx <entry>`, so the child's pid is the service itself (signals reach it, not a
-// wrapper). Both services log pino JSON lines; the helpers read the line that says where the
-// service listens, then wait for its /readyz, so ports are chosen by the kernel (PORT=0,
-// METRICS_PORT=0) and parallel test files never race for one.
-import { PROJECT_ROOT } from '@devpilot/devenv'
-import { waitFor } from '@devpilot/devenv/testing'
+// One real service (the API or a runner) as a child process, from its TypeScript source. The
+// command is built in exactly one place (`tsxCommand`): this node binary with `--import tsx`, so
+// the child's pid is the service itself (signals reach it, not a wrapper). Both services log pino
+// JSON lines; `ready()` reads the line that says where the service listens, then waits for its
+// /readyz, so ports are chosen by the kernel (PORT=0, METRICS_PORT=0) and parallel test files
+// never race for one.
 import { execa, type ResultPromise } from 'execa'
+import { PROJECT_ROOT } from '../paths.js'
+import { waitFor } from './wait-for.js'
 
 const OUTPUT_LIMIT = 200_000
 
+export type ServiceName = 'api' | 'runner'
+
+/** Each service's entry file, relative to the project root. */
+export const SERVICE_ENTRIES: Record<ServiceName, string> = {
+  api: 'services/api/src/server.ts',
+  runner: 'services/runner/src/main.ts',
+}
+
+export interface Command {
+  file: string
+  args: string[]
+  cwd: string
+}
+
+/**
+ * How tests, the demo and benchmarks run a TypeScript entry file: `node --import tsx <entry>`
+ * with the running node binary, from the project root (where tsx is installed). Production runs
+ * the compiled output instead; only this function knows about tsx.
+ */
+export function tsxCommand(entry: string, nodeArgs: string[] = []): Command {
+  return { file: process.execPath, args: [...nodeArgs, '--import', 'tsx', entry], cwd: PROJECT_ROOT }
+}
+
+export function serviceCommand(service: ServiceName): Command {
+  return tsxCommand(SERVICE_ENTRIES[service])
+}
+
+/** Only what a service needs from the caller's environment: no test variable changes its behaviour. */
+export function serviceBaseEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.HOME ? { HOME: process.env.HOME } : {}) }
+}
+
 export interface ServiceProcess {
+  service: ServiceName
   name: string
   pid: number
   child: ResultPromise
@@ -17,6 +51,8 @@ export interface ServiceProcess {
   output(): string
   /** The first JSON log line whose `msg` matches, once it appears. */
   waitForLog(match: (msg: string) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+  /** Waits for the start-up line and a 200 from /readyz; the URL the service answers on. */
+  ready(timeoutMs?: number): Promise<string>
   /** SIGSTOP / SIGCONT: freezes the process without it noticing (no shutdown path runs). */
   freeze(): void
   thaw(): void
@@ -24,11 +60,17 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<{ exitCode: number | undefined; signal: string | undefined; killed: boolean }>
 }
 
-export function spawnService(name: string, entry: string, env: Record<string, string>): ServiceProcess {
+/**
+ * Starts `service` with `env` on top of `serviceBaseEnv()`. The start-up lines are read from the
+ * logs, so LOG_LEVEL is at least `info` (`silent` or unset becomes `info`).
+ */
+export function spawnService(service: ServiceName, env: Record<string, string>, options: { name?: string } = {}): ServiceProcess {
+  const name = options.name ?? env.RUNNER_ID ?? service
+  const command = serviceCommand(service)
   let output = ''
-  const child = execa(process.execPath, ['--import', 'tsx', entry], {
-    cwd: PROJECT_ROOT,
-    env,
+  const child = execa(command.file, command.args, {
+    cwd: command.cwd,
+    env: { ...serviceBaseEnv(), ...env, LOG_LEVEL: env.LOG_LEVEL === undefined || env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL },
     extendEnv: false,
     reject: false,
     all: true,
@@ -54,7 +96,8 @@ export function spawnService(name: string, entry: string, env: Record<string, st
     }
   }
 
-  const service: ServiceProcess = {
+  const proc: ServiceProcess = {
+    service,
     name,
     pid,
     child,
@@ -73,6 +116,16 @@ export function spawnService(name: string, entry: string, env: Record<string, st
       if (!found) throw new Error('unreachable: waitFor returned without a line')
       return found
     },
+    async ready(timeoutMs = 30_000) {
+      // Fastify logs "Server listening at http://127.0.0.1:<port>"; a runner logs "runner ready"
+      // with its health port. Then /readyz must answer (the database reachable, the worker started).
+      const url =
+        service === 'api'
+          ? String((await proc.waitForLog((msg) => msg.startsWith('Server listening at http://'), timeoutMs)).msg).replace('Server listening at ', '')
+          : `http://127.0.0.1:${Number((await proc.waitForLog((msg) => msg === 'runner ready', timeoutMs)).healthPort)}`
+      await waitReady(proc, `${url}/readyz`, timeoutMs)
+      return url
+    },
     freeze: () => process.kill(pid, 'SIGSTOP'),
     thaw: () => process.kill(pid, 'SIGCONT'),
     async stop(graceMs = 10_000) {
@@ -88,7 +141,7 @@ export function spawnService(name: string, entry: string, env: Record<string, st
       return { exitCode: result.exitCode, signal: result.signal, killed }
     },
   }
-  return service
+  return proc
 }
 
 function logLines(output: string): Array<Record<string, unknown>> {
@@ -105,10 +158,10 @@ function logLines(output: string): Array<Record<string, unknown>> {
 }
 
 /** Polls GET <url> until it answers 200. */
-export async function waitReady(service: ServiceProcess, url: string, timeoutMs = 30_000): Promise<void> {
+async function waitReady(proc: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
   await waitFor(
     async () => {
-      if (service.child.exitCode !== null) throw new Error(`${service.name} exited:\n${service.output().slice(-4000)}`)
+      if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.output().slice(-4000)}`)
       return fetch(url).then(
         (res) => res.status,
         () => 0,

@@ -2,8 +2,10 @@
 // timestamptz, large text, sequences, identity, views, functions, triggers, indexes, constraints,
 // an enum, a second schema, a table owned by a role and a grant), and a fingerprint that compares
 // two databases table by table, row by row, object by object.
-import { adminQuery, databaseUrl, psql, uniqueName } from '@devpilot/devenv/testing'
+
 import postgres from 'postgres'
+import { psql } from './artifacts.js'
+import { adminQuery, databaseUrl, uniqueName } from './databases.js'
 
 export const FIXTURE_SQL = (owner: string, reader: string) => `
 CREATE SCHEMA app2;

@@ -1,0 +1,2 @@
+export * from './logger.js'
+export * from './queue-depth-metric.js'
