@@ -46,7 +46,7 @@ export const users = pgTable(
       .notNull()
       .references(() => workspaces.id),
     email: text('email').notNull(),
-    role: text('role').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_workspace_email_key').on(t.workspaceId, t.email), check('users_role_check', oneOf('role', ROLES))],
@@ -79,14 +79,14 @@ export const servers = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    engine: text('engine').notNull().default('postgresql'),
+    engine: text('engine', { enum: SERVER_ENGINES }).notNull().default('postgresql'),
     host: text('host').notNull(),
     port: integer('port').notNull().default(5432),
     username: text('username').notNull(),
     /** AES-256-GCM ciphertext (packages/secrets), never plaintext. */
     passwordCiphertext: text('password_ciphertext'),
     maintenanceDatabase: text('maintenance_database').notNull().default('postgres'),
-    sslmode: text('sslmode').notNull().default('prefer'),
+    sslmode: text('sslmode', { enum: SSL_MODES }).notNull().default('prefer'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: ts('deleted_at'),
@@ -108,7 +108,7 @@ export const destinations = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    type: text('type').notNull(),
+    type: text('type', { enum: DESTINATION_TYPES }).notNull(),
     enabled: boolean('enabled').notNull().default(true),
     bucket: text('bucket'),
     region: text('region'),
@@ -142,8 +142,8 @@ export const plans = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    type: text('type').notNull(),
-    mode: text('mode').notNull().default('scheduled'),
+    type: text('type', { enum: PLAN_TYPES }).notNull(),
+    mode: text('mode', { enum: PLAN_MODES }).notNull().default('scheduled'),
     sourceServerId: uuid('source_server_id').references(() => servers.id),
     sourceDatabase: text('source_database'),
     sourcePath: text('source_path'),
@@ -178,8 +178,8 @@ export const backups = pgTable(
     destinationId: uuid('destination_id')
       .notNull()
       .references(() => destinations.id),
-    status: text('status').notNull().default('pending'),
-    format: text('format').notNull(),
+    status: text('status', { enum: BACKUP_STATUSES }).notNull().default('pending'),
+    format: text('format', { enum: BACKUP_FORMATS }).notNull(),
     artifactKey: text('artifact_key').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
@@ -217,7 +217,7 @@ export const restores = pgTable(
     planId: uuid('plan_id')
       .notNull()
       .references(() => plans.id),
-    status: text('status').notNull().default('pending'),
+    status: text('status', { enum: RESTORE_STATUSES }).notNull().default('pending'),
     targetServerId: uuid('target_server_id').references(() => servers.id),
     targetDatabase: text('target_database'),
     targetPath: text('target_path'),
@@ -228,7 +228,7 @@ export const restores = pgTable(
     createdAt: createdAt(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
-    errorCode: text('error_code'),
+    errorCode: text('error_code', { enum: RESTORE_ERROR_CODES }),
     errorMessage: text('error_message'),
     bytesDone: bigint('bytes_done', { mode: 'number' }).notNull().default(0),
     bytesTotal: bigint('bytes_total', { mode: 'number' }),
@@ -301,7 +301,7 @@ export const streamSegments = pgTable(
     lastCommitAt: ts('last_commit_at').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
-    compression: text('compression').notNull().default('none'),
+    compression: text('compression', { enum: STREAM_COMPRESSIONS }).notNull().default('none'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -322,8 +322,8 @@ export const restoreTransitions = pgTable(
     restoreId: uuid('restore_id')
       .notNull()
       .references(() => restores.id),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status').notNull(),
+    fromStatus: text('from_status', { enum: RESTORE_STATUSES }),
+    toStatus: text('to_status', { enum: RESTORE_STATUSES }).notNull(),
     attempt: integer('attempt').notNull(),
     runnerId: text('runner_id'),
     errorCode: text('error_code'),

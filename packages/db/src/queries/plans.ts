@@ -1,7 +1,7 @@
 // Backup plans: what is backed up (a server's database or a path), how, and where to; and the
 // per-plan restore summary aggregated over every backup of the plan.
 import type { CreatePlan, Page, Plan, PlanMode, RestoreSummary } from '@devpilot/contracts'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { plans, restores } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
@@ -45,7 +45,7 @@ function selectPlans(db: Db) {
 type PlanRow = Awaited<ReturnType<typeof selectPlans>>[number]
 
 export function toPlan(row: PlanRow): Plan {
-  const base = { id: row.id, name: row.name, destinationId: row.destinationId, mode: row.mode as PlanMode, createdAt: isoTimestamp(row.createdAt) }
+  const base = { id: row.id, name: row.name, destinationId: row.destinationId, mode: row.mode, createdAt: isoTimestamp(row.createdAt) }
   return row.type === 'files'
     ? { ...base, type: 'files', sourcePath: row.sourcePath ?? '' }
     : { ...base, type: 'database', sourceServerId: row.sourceServerId, sourceDatabase: row.sourceDatabase ?? '' }

@@ -2,7 +2,7 @@
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
 import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/contracts'
-import { and, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
 import { restores, restoreTransitions, users } from '../schema.js'
@@ -41,7 +41,7 @@ function toRestore(row: RestoreRow): Restore {
     id: row.id,
     backupId: row.backupId,
     planId: row.planId,
-    status: row.status as RestoreStatus,
+    status: row.status,
     target: { serverId: row.targetServerId, database: row.targetDatabase, path: row.targetPath, overwrite: row.overwrite },
     triggeredBy: { userId: row.triggeredByUserId, email: row.triggeredByEmail },
     createdAt: isoTimestamp(row.createdAt),
@@ -132,5 +132,5 @@ export async function restoreStatusPath(db: Db, params: { workspaceId: string; r
     .innerJoin(restores, eq(restores.id, restoreTransitions.restoreId))
     .where(and(eq(restores.workspaceId, params.workspaceId), eq(restoreTransitions.restoreId, params.restoreId)))
     .orderBy(restoreTransitions.id)
-  return rows.map((r) => r.status as RestoreStatus)
+  return rows.map((r) => r.status)
 }

@@ -27,7 +27,6 @@ export type StoredSegment = StreamSegment & { destinationId: string }
 function toSegment(row: Pick<SegmentRow, keyof typeof segmentColumns>): StoredSegment {
   return {
     ...row,
-    compression: row.compression as StreamSegment['compression'],
     firstCommitAt: isoTimestamp(row.firstCommitAt),
     lastCommitAt: isoTimestamp(row.lastCommitAt),
     createdAt: isoTimestamp(row.createdAt),

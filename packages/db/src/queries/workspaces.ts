@@ -51,7 +51,7 @@ export async function insertApiToken(db: Db, params: { workspaceId: string; user
     .values({ workspaceId: params.workspaceId, userId: params.userId, tokenHash: params.tokenHash, name: params.name ?? null })
     .returning({ id: apiTokens.id })
   if (!row) throw new Error('token insert returned nothing')
-  return row
+  return row ?? null
 }
 
 export interface Principal {
@@ -80,5 +80,5 @@ export async function findPrincipalByToken(db: Db, token: string): Promise<Princ
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
     .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)))
-  return row ? { ...row, role: row.role as Role } : null
+  return row ?? null
 }
