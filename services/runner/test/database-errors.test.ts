@@ -8,7 +8,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { freePort } from '@devpilot/devenv'
 import { adminQuery, databaseUrl, dropDatabase, pgDump, psql, testEnv, uniqueName } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { restoreShortId } from '../src/restore/pg-target.js'
+import { restoreShortId } from '../src/restore/short-id.js'
 import { createHarness, putObject } from './harness.js'
 import { fingerprint } from './pg-fixture.js'
 
