@@ -1,0 +1,39 @@
+// Session-level advisory locks held for as long as a piece of work runs (the runner's target
+// lock): every shared key, then the exclusive key, taken with try-locks on one reserved
+// connection, released together. A process that dies drops its connection and with it the locks.
+//
+// Exception to the drizzle idiom of this package: a session lock lives on one connection, and
+// drizzle's query API cannot pin a pooled connection across statements, so this runs on a
+// postgres.js reserved connection.
+import type { Db } from '../client.js'
+
+export interface AdvisoryLocks {
+  release(): Promise<void>
+}
+
+/** Takes the locks, or returns null (holding none) when another session holds a conflicting one. */
+export async function tryAdvisoryLocks(db: Db, keys: { exclusive: string; shared: readonly string[] }): Promise<AdvisoryLocks | null> {
+  const conn = await db.$client.reserve()
+  const release = async () => {
+    await conn`SELECT pg_advisory_unlock_all()`.catch(() => {})
+    conn.release()
+  }
+  try {
+    for (const key of keys.shared) {
+      const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock_shared(hashtextextended(${key}, 0)) AS ok`
+      if (!row?.ok) {
+        await release()
+        return null
+      }
+    }
+    const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(hashtextextended(${keys.exclusive}, 0)) AS ok`
+    if (!row?.ok) {
+      await release()
+      return null
+    }
+    return { release }
+  } catch (error) {
+    await release()
+    throw error
+  }
+}
