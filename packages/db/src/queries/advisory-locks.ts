@@ -1,11 +1,21 @@
-// Session-level advisory locks held for as long as a piece of work runs (the runner's target
-// lock): every shared key, then the exclusive key, taken with try-locks on one reserved
-// connection, released together. A process that dies drops its connection and with it the locks.
+// Advisory locks, keyed by text (hashtextextended). Transaction-level: serialise one kind of write
+// (user creation per workspace, segment registration per plan) until the transaction ends.
+// Session-level: held for as long as a piece of work runs (the runner's target lock): every shared
+// key, then the exclusive key, taken with try-locks on one reserved connection, released together.
+// A process that dies drops its connection and with it the locks.
 //
 // Exception to the drizzle idiom of this package: a session lock lives on one connection, and
-// drizzle's query API cannot pin a pooled connection across statements, so this runs on a
-// postgres.js reserved connection.
+// drizzle's query API cannot pin a pooled connection across statements, so the session locks run
+// on a postgres.js reserved connection.
+import { sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+/** Waits for the transaction-level lock on `key`; it is released when the transaction ends. */
+export async function advisoryXactLock(tx: Tx, key: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`)
+}
 
 export interface AdvisoryLocks {
   release(): Promise<void>

@@ -111,7 +111,12 @@ export interface NewRestore {
   pitTargetTime?: string | null
 }
 
-/** Inserts a pending restore inside the caller's transaction; returns its id. */
+/**
+ * Inserts a pending restore inside the caller's transaction; returns its id. Exception to the
+ * drizzle idiom of this package: the transaction is postgres.js's, because pg-boss enqueues the
+ * restore's job into the same transaction through it (packages/queue enqueueRestoreJob), and a
+ * drizzle transaction does not expose its connection to do that.
+ */
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,

@@ -50,8 +50,8 @@ export function decryptServerPassword(box: SecretBox, serverId: string, cipherte
 
 /** Raw column value, for tests that prove the plaintext never reaches the table. */
 export async function rawServerPasswordColumn(db: Db, serverId: string): Promise<string | null> {
-  const rows = await db.execute<{ password_ciphertext: string | null }>(sql`SELECT password_ciphertext FROM servers WHERE id = ${serverId}`)
-  return rows[0]?.password_ciphertext ?? null
+  const [row] = await db.select({ passwordCiphertext: servers.passwordCiphertext }).from(servers).where(eq(servers.id, serverId))
+  return row?.passwordCiphertext ?? null
 }
 
 const serverColumns = {

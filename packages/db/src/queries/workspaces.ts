@@ -1,9 +1,10 @@
 // Workspaces, users and API tokens: the tenancy and identity every other query is scoped by.
 import type { Role } from '@devpilot/contracts'
 import { hashApiToken } from '@devpilot/secrets'
-import { and, count, eq, isNull, sql } from 'drizzle-orm'
+import { and, count, eq, isNull, } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { apiTokens, users, workspaces } from '../schema.js'
+import { advisoryXactLock } from './advisory-locks.js'
 
 export async function findOrCreateWorkspace(db: Db, params: { slug: string; name?: string }) {
   const [created] = await db
@@ -22,7 +23,7 @@ export async function findOrCreateUser(db: Db, params: { workspaceId: string; em
   const email = params.email.trim().toLowerCase()
   return db.transaction(async (tx) => {
     // Serialise user creation per workspace so "first user" is decided once.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${params.workspaceId}, 0))`)
+    await advisoryXactLock(tx, params.workspaceId)
     const [existing] = await tx
       .select({ id: users.id, email: users.email, role: users.role })
       .from(users)
