@@ -1,7 +1,7 @@
 // Workspaces, users and API tokens: the tenancy and identity every other query is scoped by.
 import type { Role } from '@devpilot/contracts'
 import { hashApiToken } from '@devpilot/secrets'
-import { and, count, eq, isNull, } from 'drizzle-orm'
+import { and, count, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { apiTokens, users, workspaces } from '../schema.js'
 import { advisoryXactLock } from './advisory-locks.js'
