@@ -9,6 +9,7 @@ import {
   PLAN_MODES,
   PLAN_TYPES,
   RESTORE_ERROR_CODES,
+  RESTORE_STATUS,
   RESTORE_STATUSES,
   ROLES,
   SERVER_ENGINES,
@@ -25,6 +26,9 @@ function oneOf(column: string, values: readonly string[]) {
 
 /** PostgreSQL's pg_lsn: compares as a WAL position, written as text like `0/1924858`. */
 export const pgLsn = customType<{ data: string; driverData: string }>({ dataType: () => 'pg_lsn' })
+
+/** The partial-index condition of a running restore (`status = 'in_progress'`). */
+const activeRestore = sql.raw(`status = '${RESTORE_STATUS.in_progress}'`)
 
 const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow()
@@ -248,10 +252,10 @@ export const restores = pgTable(
     index('restores_backup_created_idx').on(t.backupId, t.createdAt.desc(), t.id.desc()),
     index('restores_plan_created_idx').on(t.planId, t.createdAt.desc(), t.id.desc()),
     index('restores_status_created_idx').on(t.workspaceId, t.status, t.createdAt.desc(), t.id.desc()),
-    index('restores_heartbeat_idx').on(t.heartbeatAt).where(sql`status = 'in_progress'`),
+    index('restores_heartbeat_idx').on(t.heartbeatAt).where(activeRestore),
     // One active restore per target, across every runner: the second claimant's UPDATE fails here.
-    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(sql`status = 'in_progress'`),
-    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(sql`status = 'in_progress'`),
+    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(activeRestore),
+    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(activeRestore),
     uniqueIndex('restores_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
     check('restores_status_check', oneOf('status', RESTORE_STATUSES)),
     check('restores_error_code_check', sql`${t.errorCode} IS NULL OR ${oneOf('error_code', RESTORE_ERROR_CODES)}`),

@@ -1,7 +1,7 @@
 // Restore records as the API reads and creates them. Creation takes a postgres.js transaction so
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
-import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/contracts'
+import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreStatus } from '@devpilot/contracts'
 import { and, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
@@ -121,7 +121,7 @@ export async function insertPendingRestore(tx: postgres.TransactionSql, input: N
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
                           overwrite, idempotency_key, request_fingerprint, pit_target_time)
-    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, 'pending', ${input.triggeredByUserId}, ${input.targetServerId},
+    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
             ${input.pitTargetTime ?? null})
     RETURNING id`

@@ -1,23 +1,15 @@
 // The conditions the runner's queries share, written once: which attempt owns a running restore,
 // and when its runner counts as gone silent. Ownership is the pair (runner_id, attempt), which
 // fences off a runner that was presumed lost and came back.
-import { RESTORE_STATUS, type RestoreStatus } from '@devpilot/contracts'
+import { RESTORE_STATUS } from '@devpilot/contracts'
 import { type SQL, sql } from 'drizzle-orm'
-import type { PgColumn } from 'drizzle-orm/pg-core'
 import { restores } from '../schema.js'
+import { hasStatus } from './restore-status.js'
 
 export interface Ownership {
   restoreId: string
   runnerId: string
   attempt: number
-}
-
-/**
- * `status = '<status>'` with the value written into the statement rather than bound, so the
- * planner can match the partial indexes on in_progress rows (a bound parameter cannot).
- */
-export function hasStatus(status: RestoreStatus, column: PgColumn = restores.status): SQL {
-  return sql`${column} = ${sql.raw(`'${status}'`)}`
 }
 
 /** The restore is in_progress and held by exactly this attempt of this runner. */

@@ -6,7 +6,8 @@ import { and, eq, isNotNull, isNull, ne, notInArray, or, sql } from 'drizzle-orm
 import { alias } from 'drizzle-orm/pg-core'
 import type { Db } from '../client.js'
 import { restores } from '../schema.js'
-import { hasStatus, runnerSilent } from './runner-predicates.js'
+import { hasStatus } from './restore-status.js'
+import { runnerSilent } from './runner-predicates.js'
 
 export interface StaleRestore {
   id: string

@@ -6,7 +6,8 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { pgErrorCode } from '../pg-error.js'
 import { restores } from '../schema.js'
-import { hasStatus, type Ownership, ownedBy, silentAttempt } from './runner-predicates.js'
+import { hasStatus } from './restore-status.js'
+import { type Ownership, ownedBy, silentAttempt } from './runner-predicates.js'
 
 export type ClaimResult = { kind: 'claimed'; attempt: number } | { kind: 'lost' } | { kind: 'target_busy' }
 
