@@ -56,11 +56,8 @@ export async function insertDestination(db: Db, box: SecretBox, input: NewDestin
   return row
 }
 
-const destinationColumns = {
-  id: destinations.id,
-  name: destinations.name,
-  type: destinations.type,
-  enabled: destinations.enabled,
+/** Where a destination's artifacts are (S3 bucket settings or a local path); never the secret. */
+export const destinationLocationColumns = {
   bucket: destinations.bucket,
   region: destinations.region,
   endpoint: destinations.endpoint,
@@ -68,6 +65,14 @@ const destinationColumns = {
   forcePathStyle: destinations.forcePathStyle,
   accessKeyId: destinations.accessKeyId,
   path: destinations.path,
+}
+
+const destinationColumns = {
+  id: destinations.id,
+  name: destinations.name,
+  type: destinations.type,
+  enabled: destinations.enabled,
+  ...destinationLocationColumns,
   createdAt: destinations.createdAt,
 }
 function selectDestinations(db: Db) {

@@ -5,6 +5,7 @@ import type { BackupFormat, DestinationType, RestoreStatus, SslMode } from '@dev
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { backups, destinations, plans, restores, servers, workspaces } from '../schema.js'
+import { destinationLocationColumns } from './destinations.js'
 
 /** A destination in the shape a run opens artifacts from (secret still encrypted). */
 const runDestinationColumns = {
@@ -12,14 +13,8 @@ const runDestinationColumns = {
   type: destinations.type,
   enabled: destinations.enabled,
   deleted: sql<boolean>`${destinations.deletedAt} IS NOT NULL`,
-  bucket: destinations.bucket,
-  region: destinations.region,
-  endpoint: destinations.endpoint,
-  prefix: destinations.prefix,
-  forcePathStyle: destinations.forcePathStyle,
-  accessKeyId: destinations.accessKeyId,
+  ...destinationLocationColumns,
   secretAccessKeyCiphertext: destinations.secretAccessKeyCiphertext,
-  path: destinations.path,
 }
 
 export interface RunDestination {
