@@ -13,6 +13,8 @@ export type BackupStatus = (typeof BACKUP_STATUSES)[number]
 export const RESTORE_STATUSES = ['pending', 'in_progress', 'completed', 'failed'] as const
 export const restoreStatusSchema = z.enum(RESTORE_STATUSES)
 export type RestoreStatus = (typeof RESTORE_STATUSES)[number]
+/** The statuses by name (`RESTORE_STATUS.in_progress`), for code that means one of them: typo-proof, never restated. */
+export const RESTORE_STATUS = restoreStatusSchema.enum
 
 export const DATABASE_BACKUP_FORMATS = ['pg_custom', 'pg_tar', 'pg_plain', 'pg_plain_gz'] as const
 export const FILE_BACKUP_FORMATS = ['tar', 'tar_gz'] as const
@@ -49,4 +51,12 @@ export type StreamCompression = (typeof STREAM_COMPRESSIONS)[number]
 /** Which kind of plan a backup format belongs to. */
 export function planTypeOfFormat(format: BackupFormat): PlanType {
   return (FILE_BACKUP_FORMATS as readonly string[]).includes(format) ? 'files' : 'database'
+}
+
+export function isFileBackupFormat(format: BackupFormat): format is FileBackupFormat {
+  return planTypeOfFormat(format) === 'files'
+}
+
+export function isDatabaseBackupFormat(format: BackupFormat): format is DatabaseBackupFormat {
+  return planTypeOfFormat(format) === 'database'
 }

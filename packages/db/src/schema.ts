@@ -9,6 +9,7 @@ import {
   PLAN_MODES,
   PLAN_TYPES,
   RESTORE_ERROR_CODES,
+  RESTORE_STATUS,
   RESTORE_STATUSES,
   ROLES,
   SERVER_ENGINES,
@@ -25,6 +26,9 @@ function oneOf(column: string, values: readonly string[]) {
 
 /** PostgreSQL's pg_lsn: compares as a WAL position, written as text like `0/1924858`. */
 export const pgLsn = customType<{ data: string; driverData: string }>({ dataType: () => 'pg_lsn' })
+
+/** The partial-index condition of a running restore (`status = 'in_progress'`). */
+const activeRestore = sql.raw(`status = '${RESTORE_STATUS.in_progress}'`)
 
 const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow()
@@ -46,7 +50,7 @@ export const users = pgTable(
       .notNull()
       .references(() => workspaces.id),
     email: text('email').notNull(),
-    role: text('role').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_workspace_email_key').on(t.workspaceId, t.email), check('users_role_check', oneOf('role', ROLES))],
@@ -79,14 +83,14 @@ export const servers = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    engine: text('engine').notNull().default('postgresql'),
+    engine: text('engine', { enum: SERVER_ENGINES }).notNull().default('postgresql'),
     host: text('host').notNull(),
     port: integer('port').notNull().default(5432),
     username: text('username').notNull(),
     /** AES-256-GCM ciphertext (packages/secrets), never plaintext. */
     passwordCiphertext: text('password_ciphertext'),
     maintenanceDatabase: text('maintenance_database').notNull().default('postgres'),
-    sslmode: text('sslmode').notNull().default('prefer'),
+    sslmode: text('sslmode', { enum: SSL_MODES }).notNull().default('prefer'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: ts('deleted_at'),
@@ -108,7 +112,7 @@ export const destinations = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    type: text('type').notNull(),
+    type: text('type', { enum: DESTINATION_TYPES }).notNull(),
     enabled: boolean('enabled').notNull().default(true),
     bucket: text('bucket'),
     region: text('region'),
@@ -142,8 +146,8 @@ export const plans = pgTable(
       .notNull()
       .references(() => workspaces.id),
     name: text('name').notNull(),
-    type: text('type').notNull(),
-    mode: text('mode').notNull().default('scheduled'),
+    type: text('type', { enum: PLAN_TYPES }).notNull(),
+    mode: text('mode', { enum: PLAN_MODES }).notNull().default('scheduled'),
     sourceServerId: uuid('source_server_id').references(() => servers.id),
     sourceDatabase: text('source_database'),
     sourcePath: text('source_path'),
@@ -178,8 +182,8 @@ export const backups = pgTable(
     destinationId: uuid('destination_id')
       .notNull()
       .references(() => destinations.id),
-    status: text('status').notNull().default('pending'),
-    format: text('format').notNull(),
+    status: text('status', { enum: BACKUP_STATUSES }).notNull().default('pending'),
+    format: text('format', { enum: BACKUP_FORMATS }).notNull(),
     artifactKey: text('artifact_key').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
@@ -217,7 +221,7 @@ export const restores = pgTable(
     planId: uuid('plan_id')
       .notNull()
       .references(() => plans.id),
-    status: text('status').notNull().default('pending'),
+    status: text('status', { enum: RESTORE_STATUSES }).notNull().default('pending'),
     targetServerId: uuid('target_server_id').references(() => servers.id),
     targetDatabase: text('target_database'),
     targetPath: text('target_path'),
@@ -228,7 +232,7 @@ export const restores = pgTable(
     createdAt: createdAt(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
-    errorCode: text('error_code'),
+    errorCode: text('error_code', { enum: RESTORE_ERROR_CODES }),
     errorMessage: text('error_message'),
     bytesDone: bigint('bytes_done', { mode: 'number' }).notNull().default(0),
     bytesTotal: bigint('bytes_total', { mode: 'number' }),
@@ -248,10 +252,10 @@ export const restores = pgTable(
     index('restores_backup_created_idx').on(t.backupId, t.createdAt.desc(), t.id.desc()),
     index('restores_plan_created_idx').on(t.planId, t.createdAt.desc(), t.id.desc()),
     index('restores_status_created_idx').on(t.workspaceId, t.status, t.createdAt.desc(), t.id.desc()),
-    index('restores_heartbeat_idx').on(t.heartbeatAt).where(sql`status = 'in_progress'`),
+    index('restores_heartbeat_idx').on(t.heartbeatAt).where(activeRestore),
     // One active restore per target, across every runner: the second claimant's UPDATE fails here.
-    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(sql`status = 'in_progress'`),
-    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(sql`status = 'in_progress'`),
+    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(activeRestore),
+    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(activeRestore),
     uniqueIndex('restores_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
     check('restores_status_check', oneOf('status', RESTORE_STATUSES)),
     check('restores_error_code_check', sql`${t.errorCode} IS NULL OR ${oneOf('error_code', RESTORE_ERROR_CODES)}`),
@@ -301,7 +305,7 @@ export const streamSegments = pgTable(
     lastCommitAt: ts('last_commit_at').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
-    compression: text('compression').notNull().default('none'),
+    compression: text('compression', { enum: STREAM_COMPRESSIONS }).notNull().default('none'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -322,8 +326,8 @@ export const restoreTransitions = pgTable(
     restoreId: uuid('restore_id')
       .notNull()
       .references(() => restores.id),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status').notNull(),
+    fromStatus: text('from_status', { enum: RESTORE_STATUSES }),
+    toStatus: text('to_status', { enum: RESTORE_STATUSES }).notNull(),
     attempt: integer('attempt').notNull(),
     runnerId: text('runner_id'),
     errorCode: text('error_code'),

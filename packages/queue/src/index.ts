@@ -1,2 +1,3 @@
 export * from './boss.js'
 export * from './depth.js'
+export * from './live-jobs.js'

@@ -4,8 +4,10 @@
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
 // It also gives a job back to a pending restore that has none left (so none waits forever).
 import { findOrphanedPendingRestores, findStaleRestores } from '@devpilot/db'
+import { liveRestoreJobIds } from '@devpilot/queue'
 import type { Logger } from './logger.js'
-import { declareLost, type RunnerContext } from './run-restore.js'
+import { declareLost } from './lost-restore.js'
+import type { RunnerContext } from './runner-context.js'
 
 export interface Sweeper {
   stop(): Promise<void>
@@ -29,7 +31,9 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
         await ctx.requeue(restore.id, 0)
       }
     }
-    const orphans = await findOrphanedPendingRestores(ctx.db, { olderThanSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
+    // Jobs first, restores second: a restore whose job was live at the first read is never taken for an orphan.
+    const withLiveJob = await liveRestoreJobIds(ctx.db.$client)
+    const orphans = await findOrphanedPendingRestores(ctx.db, { olderThanSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50, withLiveJob })
     for (const restoreId of orphans) {
       log.warn({ restoreId }, 'pending restore has no job left; queueing one')
       await ctx.requeue(restoreId, 0)

@@ -3,10 +3,9 @@
 // two server rows naming one host:port, and nested paths (a restore into /a and one into /a/b).
 // An advisory lock keyed by what the target is — exclusive on the target, shared on every ancestor
 // directory — is taken before the claim and held on a dedicated connection for the whole run; a
-// runner that dies drops its connection and with it the lock.
+// runner that dies drops its connection and with it the lock (packages/db tryAdvisoryLocks).
 import { dirname, resolve } from 'node:path'
-import type { RestoreRun } from '@devpilot/db'
-import type postgres from 'postgres'
+import { type Db, type RestoreRun, tryAdvisoryLocks } from '@devpilot/db'
 
 export interface TargetLock {
   release(): Promise<void>
@@ -27,36 +26,8 @@ export function targetLockKeys(run: Pick<RestoreRun, 'target' | 'server'>): { ex
 }
 
 /** Takes the target's locks, or returns null when another restore of the same target holds them. */
-export async function tryLockTarget(sql: postgres.Sql, run: Pick<RestoreRun, 'target' | 'server'>): Promise<TargetLock | null> {
+export async function tryLockTarget(db: Db, run: Pick<RestoreRun, 'target' | 'server'>): Promise<TargetLock | null> {
   const keys = targetLockKeys(run)
   if (!keys) return { release: async () => {} }
-  const conn = await sql.reserve()
-  const release = async () => {
-    const unlocked = await conn`SELECT pg_advisory_unlock_all()`.then(
-      () => true,
-      () => false,
-    )
-    // A failed unlock means the backend died (and its locks with it). Let the socket's close
-    // event land first, so the pool takes the connection back as closed rather than as idle.
-    if (!unlocked) await new Promise((resolve) => setTimeout(resolve, 0))
-    conn.release()
-  }
-  try {
-    for (const key of keys.shared) {
-      const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock_shared(hashtextextended(${key}, 0)) AS ok`
-      if (!row?.ok) {
-        await release()
-        return null
-      }
-    }
-    const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(hashtextextended(${keys.exclusive}, 0)) AS ok`
-    if (!row?.ok) {
-      await release()
-      return null
-    }
-    return { release }
-  } catch (error) {
-    await release()
-    throw error
-  }
+  return tryAdvisoryLocks(db, keys)
 }

@@ -12,7 +12,8 @@ import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
 import type { Logger } from './logger.js'
 import type { PgTools } from './pg-tools.js'
-import { handleRestoreJob, type RunnerContext } from './run-restore.js'
+import { handleRestoreJob } from './restore-job.js'
+import type { RunnerContext } from './runner-context.js'
 import { type Sweeper, startSweeper } from './sweeper.js'
 
 export interface Worker {

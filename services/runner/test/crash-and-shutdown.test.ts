@@ -5,7 +5,6 @@
 // The restore is made slow for real (slow-restore.ts): its artifact waits while a gate database exists.
 import { dropDatabase, fingerprint, spawnService, testEnv, uniqueName, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { restoreShortId } from '../src/restore/pg-target.js'
 import { createHarness } from './harness.js'
 import { slowRestoreKit } from './slow-restore.js'
 

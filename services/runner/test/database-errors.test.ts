@@ -20,7 +20,7 @@ import {
   uniqueName,
 } from '@devpilot/devenv/testing'
 import t from 'tap'
-import { restoreShortId } from '../src/restore/pg-target.js'
+import { restoreShortId } from '../src/restore/short-id.js'
 import { createHarness } from './harness.js'
 
 const env = testEnv()

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { adminQuery, createEmptyDatabase, fingerprint, pgDump, psql, type Teardown, testEnv } from '@devpilot/devenv/testing'
-import { restoreShortId } from '../src/restore/pg-target.js'
+import { restoreShortId } from '../src/restore/short-id.js'
 import type { Harness } from './harness.js'
 
 export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string, destination: { id: string; path: string }) {

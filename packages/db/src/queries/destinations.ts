@@ -3,7 +3,7 @@
 // pointing at the row and their restores fail with destination_unavailable.
 import type { CreateDestination, Destination, Page, UpdateDestination } from '@devpilot/contracts'
 import type { SecretBox } from '@devpilot/secrets'
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { destinations } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
@@ -36,12 +36,12 @@ export async function insertDestination(db: Db, box: SecretBox, input: NewDestin
   const id = crypto.randomUUID()
   const values =
     input.type === 'local'
-      ? { id, workspaceId: input.workspaceId, name: input.name, type: 'local', path: input.path, enabled: input.enabled ?? true }
+      ? { id, workspaceId: input.workspaceId, name: input.name, type: 'local' as const, path: input.path, enabled: input.enabled ?? true }
       : {
           id,
           workspaceId: input.workspaceId,
           name: input.name,
-          type: 's3',
+          type: 's3' as const,
           bucket: input.bucket,
           region: input.region,
           endpoint: input.endpoint ?? null,
@@ -56,11 +56,8 @@ export async function insertDestination(db: Db, box: SecretBox, input: NewDestin
   return row
 }
 
-const destinationColumns = {
-  id: destinations.id,
-  name: destinations.name,
-  type: destinations.type,
-  enabled: destinations.enabled,
+/** Where a destination's artifacts are (S3 bucket settings or a local path); never the secret. */
+export const destinationLocationColumns = {
   bucket: destinations.bucket,
   region: destinations.region,
   endpoint: destinations.endpoint,
@@ -68,6 +65,14 @@ const destinationColumns = {
   forcePathStyle: destinations.forcePathStyle,
   accessKeyId: destinations.accessKeyId,
   path: destinations.path,
+}
+
+const destinationColumns = {
+  id: destinations.id,
+  name: destinations.name,
+  type: destinations.type,
+  enabled: destinations.enabled,
+  ...destinationLocationColumns,
   createdAt: destinations.createdAt,
 }
 function selectDestinations(db: Db) {

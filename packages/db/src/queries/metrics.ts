@@ -9,6 +9,6 @@ import { restores } from '../schema.js'
 export async function countRestoresByStatus(db: Db): Promise<Record<RestoreStatus, number>> {
   const rows = await db.select({ status: restores.status, n: sql<number>`count(*)::int` }).from(restores).groupBy(restores.status)
   const counts = Object.fromEntries(RESTORE_STATUSES.map((s) => [s, 0])) as Record<RestoreStatus, number>
-  for (const row of rows) if (row.status in counts) counts[row.status as RestoreStatus] = row.n
+  for (const row of rows) counts[row.status] = row.n
   return counts
 }

@@ -1,10 +1,11 @@
 // Backup plans: what is backed up (a server's database or a path), how, and where to; and the
 // per-plan restore summary aggregated over every backup of the plan.
-import type { CreatePlan, Page, Plan, PlanMode, RestoreSummary } from '@devpilot/contracts'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { type CreatePlan, type Page, type Plan, type PlanMode, RESTORE_STATUS, type RestoreSummary } from '@devpilot/contracts'
+import { and, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { plans, restores } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
+import { hasStatus } from './restore-status.js'
 
 export type NewPlan =
   | { workspaceId: string; name: string; type: 'database'; sourceServerId: string | null; sourceDatabase: string; destinationId: string; mode?: PlanMode }
@@ -45,7 +46,7 @@ function selectPlans(db: Db) {
 type PlanRow = Awaited<ReturnType<typeof selectPlans>>[number]
 
 export function toPlan(row: PlanRow): Plan {
-  const base = { id: row.id, name: row.name, destinationId: row.destinationId, mode: row.mode as PlanMode, createdAt: isoTimestamp(row.createdAt) }
+  const base = { id: row.id, name: row.name, destinationId: row.destinationId, mode: row.mode, createdAt: isoTimestamp(row.createdAt) }
   return row.type === 'files'
     ? { ...base, type: 'files', sourcePath: row.sourcePath ?? '' }
     : { ...base, type: 'database', sourceServerId: row.sourceServerId, sourceDatabase: row.sourceDatabase ?? '' }
@@ -81,10 +82,10 @@ export async function planRestoreSummary(db: Db, params: { workspaceId: string; 
   const [row] = await db
     .select({
       total: sql<number>`count(*)::int`,
-      pending: sql<number>`count(*) FILTER (WHERE ${restores.status} = 'pending')::int`,
-      inProgress: sql<number>`count(*) FILTER (WHERE ${restores.status} = 'in_progress')::int`,
-      completed: sql<number>`count(*) FILTER (WHERE ${restores.status} = 'completed')::int`,
-      failed: sql<number>`count(*) FILTER (WHERE ${restores.status} = 'failed')::int`,
+      pending: sql<number>`count(*) FILTER (WHERE ${hasStatus(RESTORE_STATUS.pending)})::int`,
+      inProgress: sql<number>`count(*) FILTER (WHERE ${hasStatus(RESTORE_STATUS.in_progress)})::int`,
+      completed: sql<number>`count(*) FILTER (WHERE ${hasStatus(RESTORE_STATUS.completed)})::int`,
+      failed: sql<number>`count(*) FILTER (WHERE ${hasStatus(RESTORE_STATUS.failed)})::int`,
       lastRestoreAt: sql<string | null>`max(${restores.createdAt})::text`,
     })
     .from(restores)

@@ -1,8 +1,8 @@
 // Restore records as the API reads and creates them. Creation takes a postgres.js transaction so
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
-import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/contracts'
-import { and, desc, eq } from 'drizzle-orm'
+import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreStatus } from '@devpilot/contracts'
+import { and, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
 import { restores, restoreTransitions, users } from '../schema.js'
@@ -41,7 +41,7 @@ function toRestore(row: RestoreRow): Restore {
     id: row.id,
     backupId: row.backupId,
     planId: row.planId,
-    status: row.status as RestoreStatus,
+    status: row.status,
     target: { serverId: row.targetServerId, database: row.targetDatabase, path: row.targetPath, overwrite: row.overwrite },
     triggeredBy: { userId: row.triggeredByUserId, email: row.triggeredByEmail },
     createdAt: isoTimestamp(row.createdAt),
@@ -111,12 +111,17 @@ export interface NewRestore {
   pitTargetTime?: string | null
 }
 
-/** Inserts a pending restore inside the caller's transaction; returns its id. */
+/**
+ * Inserts a pending restore inside the caller's transaction; returns its id. Exception to the
+ * drizzle idiom of this package: the transaction is postgres.js's, because pg-boss enqueues the
+ * restore's job into the same transaction through it (packages/queue enqueueRestoreJob), and a
+ * drizzle transaction does not expose its connection to do that.
+ */
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
                           overwrite, idempotency_key, request_fingerprint, pit_target_time)
-    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, 'pending', ${input.triggeredByUserId}, ${input.targetServerId},
+    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
             ${input.pitTargetTime ?? null})
     RETURNING id`
@@ -132,5 +137,5 @@ export async function restoreStatusPath(db: Db, params: { workspaceId: string; r
     .innerJoin(restores, eq(restores.id, restoreTransitions.restoreId))
     .where(and(eq(restores.workspaceId, params.workspaceId), eq(restoreTransitions.restoreId, params.restoreId)))
     .orderBy(restoreTransitions.id)
-  return rows.map((r) => r.status as RestoreStatus)
+  return rows.map((r) => r.status)
 }

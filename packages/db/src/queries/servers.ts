@@ -1,9 +1,9 @@
 // Target servers. The password is encrypted before it reaches SQL and bound to the row id, and
 // no query here ever returns the ciphertext except decryptServerPassword (runner only). Deleting
 // is soft (deleted_at): plans and restore history keep pointing at the row.
-import type { CreateServer, Page, Server, ServerEngine, SslMode, UpdateServer } from '@devpilot/contracts'
+import type { CreateServer, Page, Server, SslMode, UpdateServer } from '@devpilot/contracts'
 import type { SecretBox } from '@devpilot/secrets'
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { isoTimestamp } from '../client.js'
 import { servers } from '../schema.js'
@@ -17,7 +17,7 @@ export interface NewServer {
   username: string
   password?: string | null
   maintenanceDatabase?: string
-  sslmode?: string
+  sslmode?: SslMode
 }
 
 export async function insertServer(db: Db, box: SecretBox, input: NewServer) {
@@ -50,8 +50,8 @@ export function decryptServerPassword(box: SecretBox, serverId: string, cipherte
 
 /** Raw column value, for tests that prove the plaintext never reaches the table. */
 export async function rawServerPasswordColumn(db: Db, serverId: string): Promise<string | null> {
-  const rows = await db.execute<{ password_ciphertext: string | null }>(sql`SELECT password_ciphertext FROM servers WHERE id = ${serverId}`)
-  return rows[0]?.password_ciphertext ?? null
+  const [row] = await db.select({ passwordCiphertext: servers.passwordCiphertext }).from(servers).where(eq(servers.id, serverId))
+  return row?.passwordCiphertext ?? null
 }
 
 const serverColumns = {
@@ -72,7 +72,7 @@ function selectServers(db: Db) {
 type ServerRow = Awaited<ReturnType<typeof selectServers>>[number]
 
 function toServer(row: ServerRow): Server {
-  return { ...row, engine: row.engine as ServerEngine, sslmode: row.sslmode as SslMode, createdAt: isoTimestamp(row.createdAt) }
+  return { ...row, createdAt: isoTimestamp(row.createdAt) }
 }
 
 const live = (workspaceId: string) => and(eq(servers.workspaceId, workspaceId), isNull(servers.deletedAt))

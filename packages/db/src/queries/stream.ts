@@ -5,6 +5,7 @@ import { AppError, type CreateStreamSegment, type StreamSegment, type WindowSnap
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { backups, plans, streamSegments } from '../schema.js'
+import { advisoryXactLock } from './advisory-locks.js'
 
 const segmentColumns = {
   id: streamSegments.id,
@@ -27,7 +28,6 @@ export type StoredSegment = StreamSegment & { destinationId: string }
 function toSegment(row: Pick<SegmentRow, keyof typeof segmentColumns>): StoredSegment {
   return {
     ...row,
-    compression: row.compression as StreamSegment['compression'],
     firstCommitAt: isoTimestamp(row.firstCommitAt),
     lastCommitAt: isoTimestamp(row.lastCommitAt),
     createdAt: isoTimestamp(row.createdAt),
@@ -42,7 +42,7 @@ export async function insertStreamSegment(
   const s = params.segment
   return db.transaction(async (tx) => {
     // Serialise registrations per plan so two overlapping segments cannot both pass the check.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`stream:${params.planId}`}, 0))`)
+    await advisoryXactLock(tx, `stream:${params.planId}`)
     const overlapping = await tx
       .select({ id: streamSegments.id, startLsn: streamSegments.startLsn, endLsn: streamSegments.endLsn })
       .from(streamSegments)

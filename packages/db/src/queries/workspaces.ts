@@ -5,6 +5,7 @@ import { hashApiToken } from '@devpilot/secrets'
 import { and, count, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { apiTokens, users, workspaces } from '../schema.js'
+import { advisoryXactLock } from './advisory-locks.js'
 
 export async function findOrCreateWorkspace(db: Db, params: { slug: string; name?: string }) {
   const [created] = await db
@@ -23,7 +24,7 @@ export async function findOrCreateUser(db: Db, params: { workspaceId: string; em
   const email = params.email.trim().toLowerCase()
   return db.transaction(async (tx) => {
     // Serialise user creation per workspace so "first user" is decided once.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${params.workspaceId}, 0))`)
+    await advisoryXactLock(tx, params.workspaceId)
     const [existing] = await tx
       .select({ id: users.id, email: users.email, role: users.role })
       .from(users)
@@ -52,7 +53,7 @@ export async function insertApiToken(db: Db, params: { workspaceId: string; user
     .values({ workspaceId: params.workspaceId, userId: params.userId, tokenHash: params.tokenHash, name: params.name ?? null })
     .returning({ id: apiTokens.id })
   if (!row) throw new Error('token insert returned nothing')
-  return row
+  return row ?? null
 }
 
 export interface Principal {
@@ -93,7 +94,7 @@ export async function findPrincipalByToken(db: Db, token: string): Promise<Princ
   // comparison is constant-time all the same.
   if (!row || !hashesEqual(row.tokenHash, presented)) return null
   const { tokenHash: _hash, ...principal } = row
-  return { ...principal, role: row.role as Role }
+  return principal
 }
 
 function hashesEqual(a: string, b: string): boolean {

@@ -2,24 +2,13 @@
 // plans in `realtime` mode qualify; the moment must fall inside the restorable window, and the
 // record names the base snapshot the runner will start from (the latest one covering the moment),
 // so it says exactly what will be restored. Everything else is an ordinary restore record.
-import { createHash } from 'node:crypto'
 import { AppError, microsToIso, type StartPointInTimeRestore, snapshotFor, streamWindow, toMicros } from '@devpilot/contracts'
 import { getPlan, listStreamSegments, listStreamSnapshots, type Principal } from '@devpilot/db'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
-import { createRestore, replay, resolveTarget, type StartRestoreResult } from './start-restore.js'
-
-function fingerprintOf(planId: string, body: StartPointInTimeRestore): string {
-  const canonical = JSON.stringify([
-    'pitr',
-    planId,
-    toMicros(body.targetTime).toString(),
-    body.targetServerId ?? null,
-    body.targetDatabase ?? null,
-    body.overwrite,
-  ])
-  return createHash('sha256').update(canonical).digest('hex')
-}
+import { createRestore } from './create-restore.js'
+import { checkIdempotency, type StartRestoreResult } from './restore-idempotency.js'
+import { resolveTarget } from './restore-target.js'
 
 export async function planStreamWindow(deps: AppDeps, workspaceId: string, planId: string) {
   const { db } = deps.database
@@ -40,12 +29,16 @@ export async function startPointInTimeRestore(
       `Point-in-time restore needs a real-time database plan; this plan is a ${plan.mode} ${plan.type} plan. Restore one of its backups instead.`,
     )
   }
-  const key = params.idempotencyKey ?? null
-  const fingerprint = key === null ? null : fingerprintOf(plan.id, params.body)
-  if (key !== null && fingerprint !== null) {
-    const replayed = await replay(deps, workspaceId, key, fingerprint)
-    if (replayed) return replayed
-  }
+  const { body } = params
+  const idempotency = await checkIdempotency(deps, workspaceId, params.idempotencyKey, () => [
+    'pitr',
+    plan.id,
+    toMicros(body.targetTime).toString(),
+    body.targetServerId ?? null,
+    body.targetDatabase ?? null,
+    body.overwrite,
+  ])
+  if (idempotency.replayed) return idempotency.replayed
   const { window } = await planStreamWindow(deps, workspaceId, plan.id)
   const targetTime = microsToIso(toMicros(params.body.targetTime))
   const chosen = snapshotFor(window, targetTime)
@@ -77,8 +70,8 @@ export async function startPointInTimeRestore(
     planId: plan.id,
     target,
     overwrite: params.body.overwrite,
-    idempotencyKey: key,
-    requestFingerprint: fingerprint,
+    idempotencyKey: idempotency.key,
+    requestFingerprint: idempotency.fingerprint,
     pitTargetTime: targetTime,
   })
 }

@@ -10,9 +10,9 @@ import { createGunzip } from 'node:zlib'
 import type { FileBackupFormat } from '@devpilot/contracts'
 import { restoreError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { isInside } from '../sources/local.js'
+import { isInside, realpathOrNull } from '../path-containment.js'
 import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
-import { restoreShortId } from './pg-target.js'
+import { restoreShortId } from './short-id.js'
 import { TarGuard } from './tar-guard.js'
 
 export interface FileRestoreParams {
@@ -49,7 +49,7 @@ async function checkTargetPath(targetPath: string, roots: readonly string[]): Pr
   let existing = target
   while (!(await lstatOrNull(existing))) existing = dirname(existing)
   const realExisting = await realpath(existing)
-  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => null)))
+  const realRoots = await Promise.all(roots.map(realpathOrNull))
   const inRoot = realRoots.some((root) => root !== null && isInside(root, join(realExisting, relative(existing, target))))
   if (!inRoot || roots.length === 0) {
     throw restoreError(

@@ -6,6 +6,7 @@ import type { SslMode } from '@devpilot/contracts'
 import postgres from 'postgres'
 import { restoreError } from '../errors.js'
 import { scrubSecrets } from '../scrub.js'
+import { restoreShortId } from './short-id.js'
 
 export interface TargetServer {
   host: string
@@ -87,10 +88,6 @@ function truncateBytes(value: string, bytes: number): string {
     out += ch
   }
   return out
-}
-
-export function restoreShortId(restoreId: string): string {
-  return restoreId.replace(/-/g, '').slice(0, 12)
 }
 
 /** Staging/old database names of one attempt; recognisable by the `__restore_<id>` / `__old_<id>` suffix. */

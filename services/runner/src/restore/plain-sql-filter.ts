@@ -3,40 +3,18 @@
 // pg_restore --no-owner --no-privileges. It follows pg_dump's layout: entries start with a
 // `-- Name: …; Type: …;` header, ACL entries are dropped whole, `ALTER … OWNER TO …;` lines are
 // dropped outside COPY data, and COPY data passes untouched. Works line by line on a stream.
-import { Transform, type TransformCallback } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
+import { LineFilter } from './line-filter.js'
 
 const ENTRY_HEADER = /^-- (?:Data for )?Name: .*; Type: ([A-Z ]+); Schema: .*; Owner: .*$/
 const OWNER_STATEMENT = /^ALTER [A-Z ]+ .+ OWNER TO .+;$/
 const SESSION_AUTH = /^(SET SESSION AUTHORIZATION|RESET SESSION AUTHORIZATION)\b/
 const COPY_START = /^COPY .+ FROM stdin;$/
 
-export class PlainSqlOwnershipFilter extends Transform {
-  private readonly decoder = new StringDecoder('utf8')
-  private partial = ''
+export class PlainSqlOwnershipFilter extends LineFilter {
   private inCopy = false
   private entryType = ''
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const text = this.partial + this.decoder.write(chunk)
-    const lastNewline = text.lastIndexOf('\n')
-    if (lastNewline === -1) {
-      this.partial = text
-      callback()
-      return
-    }
-    this.partial = text.slice(lastNewline + 1)
-    const out: string[] = []
-    for (const line of text.slice(0, lastNewline).split('\n')) if (this.keep(line)) out.push(line)
-    callback(null, out.length > 0 ? `${out.join('\n')}\n` : undefined)
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.partial += this.decoder.end()
-    callback(null, this.partial !== '' && this.keep(this.partial) ? this.partial : undefined)
-  }
-
-  private keep(line: string): boolean {
+  protected keep(line: string): boolean {
     if (this.inCopy) {
       if (line === '\\.') this.inCopy = false
       return true

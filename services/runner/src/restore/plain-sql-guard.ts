@@ -7,9 +7,8 @@
 // (17.6+) are dropped: refusing every meta-command is what they ask psql to do. A line-level check
 // also refuses COPY … PROGRAM. Nothing has been run when it refuses: the staging database is
 // dropped and the target is untouched.
-import { Transform, type TransformCallback } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { restoreError } from '../errors.js'
+import { LineFilter } from './line-filter.js'
 
 type State =
   | { kind: 'normal' }
@@ -24,38 +23,9 @@ const COPY_PROGRAM = /^\s*COPY\b.*\bPROGRAM\b/i
 const RESTRICT_LINE = /^\\(?:un)?restrict\s+\S+\s*$/
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/
 
-export class PlainSqlGuard extends Transform {
-  private readonly decoder = new StringDecoder('utf8')
-  private partial = ''
+export class PlainSqlGuard extends LineFilter {
   private state: State = { kind: 'normal' }
   private lineNo = 0
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const text = this.partial + this.decoder.write(chunk)
-    const lastNewline = text.lastIndexOf('\n')
-    if (lastNewline === -1) {
-      this.partial = text
-      callback()
-      return
-    }
-    this.partial = text.slice(lastNewline + 1)
-    try {
-      const out: string[] = []
-      for (const line of text.slice(0, lastNewline).split('\n')) if (this.check(line)) out.push(line)
-      callback(null, out.length > 0 ? `${out.join('\n')}\n` : undefined)
-    } catch (error) {
-      callback(error as Error)
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.partial += this.decoder.end()
-    try {
-      callback(null, this.partial !== '' && this.check(this.partial) ? this.partial : undefined)
-    } catch (error) {
-      callback(error as Error)
-    }
-  }
 
   private refuse(what: string): never {
     throw restoreError(
@@ -65,7 +35,7 @@ export class PlainSqlGuard extends Transform {
   }
 
   /** Advances the lexer over one line; false drops the line. */
-  private check(line: string): boolean {
+  protected keep(line: string): boolean {
     this.lineNo++
     if (this.state.kind === 'copy') {
       if (line === '\\.') this.state = { kind: 'normal' }

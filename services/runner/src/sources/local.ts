@@ -2,23 +2,11 @@
 // and a key that must stay inside that directory (after resolving symlinks), so a destination or
 // key can never make the runner read an arbitrary file.
 import { createReadStream } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { restoreError } from '../errors.js'
+import { isInside, realpathOrNull } from '../path-containment.js'
 import { type Artifact, guardedSource } from './artifact.js'
-
-export function isInside(root: string, candidate: string): boolean {
-  const rel = relative(root, candidate)
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-}
-
-async function realpathOrNull(path: string): Promise<string | null> {
-  try {
-    return await realpath(path)
-  } catch {
-    return null
-  }
-}
 
 export async function openLocalArtifact(params: { directory: string; artifactKey: string; roots: readonly string[] }): Promise<Artifact> {
   const directory = resolve(params.directory)

@@ -1,5 +1,6 @@
 // The point-in-time step of a database restore: after the base snapshot was restored into the
 // staging database, replay the plan's change stream into it up to the restore's target moment.
+// The segments and their destinations are read by the caller (run-restore.ts) and passed in.
 // Segments are opened one at a time from their destination, verified (sha256) and gunzipped while
 // streaming; the staging database is swapped in only after this returns, so any failure here
 // leaves the target as it was.
@@ -7,8 +8,8 @@ import { createInterface } from 'node:readline'
 import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { microsToIso, segmentsFrom, toMicros } from '@devpilot/contracts'
-import { type Db, listStreamSegments, loadRunDestination, type RestoreRun, type StoredSegment } from '@devpilot/db'
+import { microsToIso, toMicros } from '@devpilot/contracts'
+import type { RunDestination, StoredSegment } from '@devpilot/db'
 import type postgres from 'postgres'
 import { restoreError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
@@ -18,8 +19,10 @@ import { connectTarget, type TargetServer } from '../pg-target.js'
 import { ReplayError, type ReplayResult, type ReplaySegment, replayToMoment } from './replay.js'
 
 export interface StreamReplayParams {
-  db: Db
-  run: RestoreRun
+  /** The segments to replay in LSN order, starting with the one that holds the snapshot LSN. */
+  segments: readonly StoredSegment[]
+  /** The destination of each segment by id; null when it no longer exists. */
+  destinations: ReadonlyMap<string, RunDestination | null>
   targetTime: string
   snapshotLsn: string
   server: TargetServer
@@ -98,10 +101,7 @@ async function suspendUserTriggers(sql: postgres.Sql, log: Logger): Promise<() =
 }
 
 export async function replayStreamIntoStaging(params: StreamReplayParams): Promise<ReplayResult> {
-  const { run, log } = params
-  const all = await listStreamSegments(params.db, { workspaceId: run.workspaceId, planId: run.plan.id })
-  const segments = segmentsFrom(all, params.snapshotLsn)
-  const destinations = new Map<string, RestoreRun['destination']>()
+  const { segments, log } = params
   let bytesBefore = 0
   const verified: Array<Promise<void>> = []
   const replaySegments: ReplaySegment[] = segments.map((segment) => ({
@@ -113,13 +113,8 @@ export async function replayStreamIntoStaging(params: StreamReplayParams): Promi
       bytesBefore += segment.sizeBytes ?? 0
       return segmentLines(
         async () => {
-          let destination = destinations.get(segment.destinationId)
-          if (!destination) {
-            const loaded = await loadRunDestination(params.db, { workspaceId: run.workspaceId, destinationId: segment.destinationId })
-            if (!loaded) throw restoreError('destination_unavailable', `The destination of stream segment ${segment.artifactKey} no longer exists.`)
-            destination = loaded
-            destinations.set(segment.destinationId, loaded)
-          }
+          const destination = params.destinations.get(segment.destinationId)
+          if (!destination) throw restoreError('destination_unavailable', `The destination of stream segment ${segment.artifactKey} no longer exists.`)
           const { artifact, secrets } = await openDestinationObject(destination, segment.artifactKey, params.openDeps)
           params.secrets.push(...secrets)
           log.info({ segment: segment.artifactKey, startLsn: segment.startLsn, endLsn: segment.endLsn }, 'replaying a stream segment')
