@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, pathRoots, port, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, seconds, secretsKey } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -20,6 +20,7 @@ export const apiConfigSchema = z.object({
     .default(20)
     .describe('Failed authentications one client address may make per window before it gets 429 (per API process).'),
   AUTH_FAILURE_WINDOW_SECONDS: seconds(60).describe('Length of the window AUTH_FAILURE_LIMIT counts in; a blocked address may try again when it ends.'),
+  METRICS_TOKEN: metricsToken,
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

@@ -31,3 +31,11 @@ export const pathRoots = (what: string) =>
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback)
 export const seconds = (fallback: number) => z.coerce.number().positive().default(fallback)
+
+export const metricsToken = z
+  .string()
+  .min(16, 'METRICS_TOKEN must be at least 16 characters')
+  .optional()
+  .describe(
+    'Bearer token a Prometheus scraper must send to GET /metrics. Unset: the API does not serve /metrics at all, and a runner serves it only on its own METRICS_HOST:METRICS_PORT without a token.',
+  )

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, pathRoots, port, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, seconds, secretsKey } from './fields.js'
 
 export const runnerConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -30,6 +30,7 @@ export const runnerConfigSchema = z.object({
     .optional()
     .describe('Directory with pg_restore and psql. Defaults to `pg_config --bindir`, then the newest /usr/lib/postgresql/*/bin.'),
   METRICS_HOST: z.string().default('127.0.0.1').describe('Address of the runner health and metrics endpoint.'),
+  METRICS_TOKEN: metricsToken,
   METRICS_PORT: port(9465).describe('Port of the runner health and metrics endpoint (0 = any free port).'),
 })
 export type RunnerConfig = z.output<typeof runnerConfigSchema>

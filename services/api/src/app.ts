@@ -30,7 +30,7 @@ const AUTH_DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAIL
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
-    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS'>>
+    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN'>>
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -65,7 +65,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Devpilot Restore API' } })
 
   await app.register(healthRoutes, deps)
-  await app.register(metricsRoutes, { metrics })
+  await app.register(metricsRoutes, { metrics, token: options.config.METRICS_TOKEN })
   await app.register(async (v1) => {
     registerAuthentication(v1, deps.database.db, {
       AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? AUTH_DEFAULTS.AUTH_FAILURE_LIMIT,

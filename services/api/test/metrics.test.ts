@@ -1,6 +1,7 @@
 // GET /metrics of the API: requests by route template, method and status; restore requests by
 // outcome; restores per status and the waiting restore jobs, read from the database at scrape
-// time. /metrics stays out of the OpenAPI document, like /openapi.json and /docs.
+// time. /metrics stays out of the OpenAPI document, like /openapi.json and /docs, and answers only
+// a scraper with METRICS_TOKEN (no token configured: no /metrics on the API's port).
 import { join } from 'node:path'
 import { insertBackup } from '@devpilot/db'
 import { sampleValue, seedDatabaseBackup } from '@devpilot/devenv/testing'
@@ -8,20 +9,35 @@ import t from 'tap'
 import { generateOpenApiDocument } from '../src/openapi-files.js'
 import { seedTeam, startApi, startApiWithoutDatabase } from './support/api-harness.js'
 
-const h = await startApi(t)
+const METRICS_TOKEN = 'scrape-token-0123456789'
+const scraper = { authorization: `Bearer ${METRICS_TOKEN}` }
+const h = await startApi(t, { METRICS_TOKEN })
 const team = await seedTeam(h)
 const { db } = h.database
 const seeded = await seedDatabaseBackup(db, h.box, { workspaceId: team.workspaceId, destinationPath: join(h.destinationRoot, 'm'), sourceDatabase: 'app' })
 const operator = h.client(team.operator.token)
 
 async function scrape(): Promise<string> {
-  const res = await fetch(`${h.baseUrl}/metrics`)
+  const res = await fetch(`${h.baseUrl}/metrics`, { headers: scraper })
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`)
   return res.text()
 }
 
-t.test('/metrics answers the Prometheus text format without a token', async (t) => {
-  const res = await fetch(`${h.baseUrl}/metrics`)
+t.test('/metrics answers 401 without the scrape token, and 404 when no token is configured', async (t) => {
+  t.equal((await fetch(`${h.baseUrl}/metrics`)).status, 401, 'no token')
+  t.equal((await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401, 'a wrong token')
+  const team2 = await seedTeam(h)
+  t.equal(
+    (await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: `Bearer ${team2.admin.token}` } })).status,
+    401,
+    'an API token is not a scrape token',
+  )
+  const unconfigured = await startApi(t)
+  t.equal((await fetch(`${unconfigured.baseUrl}/metrics`)).status, 404, 'no METRICS_TOKEN, no /metrics')
+})
+
+t.test('/metrics answers the Prometheus text format to the scraper', async (t) => {
+  const res = await fetch(`${h.baseUrl}/metrics`, { headers: scraper })
   t.equal(res.status, 200)
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
   t.match(await res.text(), /# TYPE devpilot_api_http_requests_total counter/)
@@ -71,8 +87,8 @@ t.test('restore requests are counted by outcome, and the database gauges show th
 })
 
 t.test('with the database unreachable /metrics still answers, without the database-derived series', async (t) => {
-  const baseUrl = await startApiWithoutDatabase(t)
-  const res = await fetch(`${baseUrl}/metrics`)
+  const baseUrl = await startApiWithoutDatabase(t, { METRICS_TOKEN })
+  const res = await fetch(`${baseUrl}/metrics`, { headers: scraper })
   t.equal(res.status, 200)
   const text = await res.text()
   t.equal(sampleValue(text, 'devpilot_restores', { status: 'pending' }), undefined, 'no stale or made-up numbers')

@@ -1,10 +1,11 @@
 // Liveness, readiness and metrics on METRICS_HOST:METRICS_PORT. /healthz answers while the process
 // runs; /readyz answers 503 unless the product database answers within a deadline AND the pg-boss
 // worker is started and not stopping (so 503 from the first moment of a SIGTERM); /metrics is the
-// Prometheus text exposition (metrics.ts).
+// Prometheus text exposition (metrics.ts), behind METRICS_TOKEN when one is configured.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pingDatabase, type Sql } from '@devpilot/db'
+import { bearerMatches } from '@devpilot/secrets'
 import type { Worker } from './worker.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -19,6 +20,8 @@ export interface HealthServerOptions {
   port: number
   ready: () => Promise<boolean>
   metrics: () => Promise<{ contentType: string; body: string }>
+  /** When set, /metrics answers 401 unless the request carries `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined
 }
 
 /** The runner's readiness: taking work, and the product database answers. */
@@ -47,6 +50,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return
     }
     if (path === '/metrics') {
+      if (options.metricsToken !== undefined && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+        return reply(401, { status: 'unauthorized' })
+      }
       options.metrics().then(
         ({ contentType, body }) => {
           res.writeHead(200, { 'content-type': contentType })

@@ -21,6 +21,7 @@ const health = await startHealthServer({
   port: config.METRICS_PORT,
   ready: runnerReadiness(worker, database.sql),
   metrics: async () => ({ contentType: METRICS_CONTENT_TYPE, body: await renderMetrics(database.sql, log) }),
+  metricsToken: config.METRICS_TOKEN,
 })
 await migrateDatabase(config.DATABASE_URL)
 await worker.start()

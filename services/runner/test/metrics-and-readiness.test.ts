@@ -60,6 +60,7 @@ const health = await startHealthServer({
   metrics: async () => ({ contentType: METRICS_CONTENT_TYPE, body: await renderMetrics(h.db.sql, log) }),
 })
 t.teardown(() => health.close())
+
 const base = `http://127.0.0.1:${health.port}`
 
 async function scrape(): Promise<string> {
@@ -176,4 +177,20 @@ t.test('/readyz turns 503 as soon as shutdown begins, while /healthz and /metric
   t.equal((await fetch(`${base}/readyz`)).status, 503, 'not ready once stopped')
   t.equal((await fetch(`${base}/healthz`)).status, 200)
   t.equal((await fetch(`${base}/metrics`)).status, 200)
+})
+
+t.test('with METRICS_TOKEN set, /metrics answers 401 without it and 200 with it; health stays open', async (t) => {
+  const guarded = await startHealthServer({
+    host: '127.0.0.1',
+    port: 0,
+    ready: async () => true,
+    metrics: async () => ({ contentType: METRICS_CONTENT_TYPE, body: await renderMetrics(h.db.sql, log) }),
+    metricsToken: 'scrape-token-0123456789',
+  })
+  t.teardown(() => guarded.close())
+  const url = `http://127.0.0.1:${guarded.port}`
+  t.equal((await fetch(`${url}/metrics`)).status, 401)
+  t.equal((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401)
+  t.equal((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } })).status, 200)
+  t.equal((await fetch(`${url}/healthz`)).status, 200, 'healthz needs no token')
 })

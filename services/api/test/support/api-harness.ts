@@ -59,12 +59,12 @@ export async function startApi(t: Teardown, overrides: Partial<BuildAppOptions['
 }
 
 /** The app wired to a database that does not answer (nothing listens on port 1), listening; its base URL. */
-export async function startApiWithoutDatabase(t: Teardown): Promise<string> {
+export async function startApiWithoutDatabase(t: Teardown, overrides: Partial<BuildAppOptions['config']> = {}): Promise<string> {
   const stack = teardownStack(t)
   const url = 'postgres://nobody@127.0.0.1:1/none'
   const database = openDatabase(url, { max: 1 })
   stack.teardown(() => database.close())
-  const config = { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [] }
+  const config = { SECRETS_KEY: '1'.repeat(64), RESTORE_PATH_ROOTS: [], LOCAL_DESTINATION_ROOTS: [], ...overrides }
   return (await listen(stack, { config, database, boss: createBoss({ url, onError: () => {} }) })).baseUrl
 }
 
