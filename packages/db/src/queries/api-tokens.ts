@@ -1,5 +1,5 @@
 // Token administration for the admin CLI: list a workspace's tokens (never their hashes) and revoke one.
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { apiTokens, users, workspaces } from '../schema.js'
 import { newestFirst } from './pagination.js'

@@ -1,7 +1,7 @@
 // Backup runs, as registered by the producer's integration. The destination is the plan's at
 // registration time and is copied onto the row, so moving a plan later keeps old artifacts findable.
 import type { Backup, BackupFormat, BackupStatus, ListBackupsQuery, Page, UpdateBackup } from '@devpilot/contracts'
-import { and, desc, eq, gte, ilike, lte, or, sql } from 'drizzle-orm'
+import { and, eq, gte, ilike, lte, or, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { backups, plans } from '../schema.js'
 import { afterCursor, newestFirst, toPage } from './pagination.js'

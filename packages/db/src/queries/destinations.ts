@@ -3,7 +3,7 @@
 // pointing at the row and their restores fail with destination_unavailable.
 import type { CreateDestination, Destination, Page, UpdateDestination } from '@devpilot/contracts'
 import type { SecretBox } from '@devpilot/secrets'
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { destinations } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'

@@ -1,7 +1,7 @@
 // Backup plans: what is backed up (a server's database or a path), how, and where to; and the
 // per-plan restore summary aggregated over every backup of the plan.
 import type { CreatePlan, Page, Plan, PlanMode, RestoreSummary } from '@devpilot/contracts'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { plans, restores } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'

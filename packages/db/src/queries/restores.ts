@@ -2,7 +2,7 @@
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
 import type { ListRestoresQuery, Page, Restore, RestoreStatus } from '@devpilot/contracts'
-import { and, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
 import { restores, restoreTransitions, users } from '../schema.js'

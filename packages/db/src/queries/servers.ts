@@ -3,7 +3,7 @@
 // is soft (deleted_at): plans and restore history keep pointing at the row.
 import type { CreateServer, Page, Server, ServerEngine, SslMode, UpdateServer } from '@devpilot/contracts'
 import type { SecretBox } from '@devpilot/secrets'
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { isoTimestamp } from '../client.js'
 import { servers } from '../schema.js'
