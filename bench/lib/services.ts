@@ -1,8 +1,8 @@
-// Starts the API or a runner as a child process, like `pnpm start` does (tsx, the same
-// environment names), but with the output going to a log file under the benchmark's folder so a
+// Starts the API or a runner as a child process, like `pnpm start` does (the compiled output that
+// `pnpm build` emits, the same environment names), but with the output going to a log file under the benchmark's folder so a
 // busy service never blocks on a full pipe. A service is ready when its /readyz answers 200.
 import { join } from 'node:path'
-import { PROJECT_ROOT } from '@devpilot/devenv'
+import { COMPILED_ENTRIES, compiledServiceArgs, PROJECT_ROOT, type ServiceName } from '@devpilot/devenv'
 import type { ResultPromise } from 'execa'
 import { findProcessInTree, peakRssKiB } from './proc-status.js'
 import { spawnTracked } from './processes.js'
@@ -30,10 +30,11 @@ async function waitReady(url: string, child: ResultPromise, logFile: string, tim
   throw new Error(`${url} not ready within ${timeoutMs / 1000} s; see ${logFile}`)
 }
 
-export async function startService(options: { name: string; entry: string; env: Record<string, string>; readyUrl: string; logDir: string }): Promise<Service> {
+export async function startService(options: { name: ServiceName; env: Record<string, string>; readyUrl: string; logDir: string }): Promise<Service> {
   const logFile = join(options.logDir, `${options.name}-${++started}.log`)
-  // `node --import tsx` runs the entry in this very process, so child.pid is the service itself.
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', options.entry], {
+  const entry = COMPILED_ENTRIES[options.name]
+  // `node <entry>` runs the service in this very process, so child.pid is the service itself.
+  const child = spawnTracked(process.execPath, compiledServiceArgs(options.name), {
     cwd: PROJECT_ROOT,
     // Only what a service needs: no variable of the caller's shell changes what is measured.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
@@ -45,8 +46,8 @@ export async function startService(options: { name: string; entry: string; env: 
   })
   if (child.pid === undefined) throw new Error(`could not start ${options.name}`)
   await waitReady(options.readyUrl, child, logFile, 60_000)
-  const pid = findProcessInTree(child.pid, options.entry)
-  if (pid === null) throw new Error(`no process running ${options.entry} under pid ${child.pid}`)
+  const pid = findProcessInTree(child.pid, entry)
+  if (pid === null) throw new Error(`no process running ${entry} under pid ${child.pid}`)
   return {
     name: options.name,
     pid,

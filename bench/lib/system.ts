@@ -80,7 +80,6 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
   }
   const api = await startService({
     name: 'api',
-    entry: 'services/api/src/server.ts',
     env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
     readyUrl: `${apiUrl}/readyz`,
     logDir,
@@ -97,7 +96,6 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
     const port = await freePort()
     runner = await startService({
       name: 'runner',
-      entry: 'services/runner/src/main.ts',
       env: { ...common, NODE_OPTIONS: RUNNER_NODE_OPTIONS, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       logDir,
