@@ -3,10 +3,12 @@
 // started, database reachable), against a fresh fast cluster of its own. Each variant is a node
 // binary and a way to run the service: `compiled` (dist/, as production runs it) or `tsx` (the
 // TypeScript sources through `node --import tsx`, as the project ran before it shipped JavaScript).
-// Variants run interleaved round by round, so all of them see the same background load.
+// Variants run interleaved round by round, so all of them see the same background load, and the
+// CPU time the process used until it was ready (utime + stime from /proc) is reported beside the
+// wall time: on a shared machine the wall time mostly measures the neighbours, CPU time does not.
 //   pnpm bench:startup [-- --runs 7] [--variant node=<path>,runtime=compiled|tsx ...]
 // Without --variant it compares this process's node, compiled, with this process's node via tsx.
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
@@ -59,6 +61,13 @@ async function untilOk(url: string, since: number, child: { exitCode: number | n
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms; /proc/<pid>/stat counts in 1/100 s. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** One start: spawn → /healthz 200 → /readyz 200, then SIGTERM and wait for the exit. */
 async function startOnce(service: ServiceName, variant: Variant, env: Record<string, string>) {
   const port = await freePort()
@@ -81,9 +90,10 @@ async function startOnce(service: ServiceName, variant: Variant, env: Record<str
   })
   const healthMs = await untilOk(`${base}/healthz`, since, child)
   const readyMs = await untilOk(`${base}/readyz`, since, child)
+  const readyCpuMs = child.pid === undefined ? Number.NaN : cpuMs(child.pid)
   child.kill('SIGTERM')
   await child
-  return { healthMs, readyMs, warnings: stderr.trim() }
+  return { healthMs, readyMs, readyCpuMs, warnings: stderr.trim() }
 }
 
 const median = (xs: number[]) => {
@@ -108,26 +118,31 @@ try {
   const env = { DATABASE_URL: databaseUrl, SECRETS_KEY: generateSecretsKey(), LOG_LEVEL: 'warn', PG_BIN_DIR: cluster.binDir }
   log(`${runs} rounds; variants: ${variants.map((v) => v.label).join(' | ')}; entries ${Object.values(COMPILED_ENTRIES).join(', ')} or src`)
 
-  const samples = new Map<string, { healthMs: number[]; readyMs: number[]; warnings: Set<string> }>()
+  const samples = new Map<string, { healthMs: number[]; readyMs: number[]; readyCpuMs: number[]; warnings: Set<string> }>()
   for (let round = 0; round < runs; round++) {
     for (const service of ['api', 'runner'] as const) {
       for (const variant of variants) {
         const key = `${service} | ${variant.label}`
-        const s = samples.get(key) ?? { healthMs: [], readyMs: [], warnings: new Set<string>() }
+        const s = samples.get(key) ?? { healthMs: [], readyMs: [], readyCpuMs: [], warnings: new Set<string>() }
         samples.set(key, s)
         const r = await startOnce(service, variant, env)
         s.healthMs.push(r.healthMs)
         s.readyMs.push(r.readyMs)
+        s.readyCpuMs.push(r.readyCpuMs)
         if (r.warnings) s.warnings.add(r.warnings.split('\n')[0] ?? '')
       }
     }
   }
-  console.log('\n| service | variant | spawn → /healthz 200, median (min–max) | spawn → /readyz 200, median (min–max) | stderr at start |')
-  console.log('| --- | --- | --- | --- | --- |')
+  console.log(
+    '\n| service | variant | spawn → /healthz 200, median (min–max) | spawn → /readyz 200, median (min–max) | CPU time until ready, median (min–max) | stderr at start |',
+  )
+  console.log('| --- | --- | --- | --- | --- | --- |')
   for (const [key, s] of samples) {
     const [service, label] = key.split(' | ')
     const fmt = (xs: number[]) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
-    console.log(`| ${service} | ${label} | ${fmt(s.healthMs)} | ${fmt(s.readyMs)} | ${s.warnings.size ? [...s.warnings].join('; ') : 'none'} |`)
+    console.log(
+      `| ${service} | ${label} | ${fmt(s.healthMs)} | ${fmt(s.readyMs)} | ${fmt(s.readyCpuMs)} | ${s.warnings.size ? [...s.warnings].join('; ') : 'none'} |`,
+    )
   }
 } catch (error) {
   console.error('[startup] failed:', error instanceof Error ? (error.stack ?? error.message) : error)
