@@ -1,8 +1,9 @@
-// Starts the API or a runner as a child process with the test kit's command (serviceCommand: the
-// one place that knows how a service is run from source) and the same environment names, but with the output going to a log file under the benchmark's folder so a
+// Starts the API or a runner as a child process, like `pnpm start` does (the compiled output that
+// `pnpm build` emits, the same environment names), but with the output going to a log file under the benchmark's folder so a
 // busy service never blocks on a full pipe. A service is ready when its /readyz answers 200.
 import { join } from 'node:path'
-import { SERVICE_ENTRIES, type ServiceName, serviceBaseEnv, serviceCommand } from '@devpilot/devenv/testing'
+import { COMPILED_ENTRIES, compiledServiceArgs, PROJECT_ROOT, type ServiceName } from '@devpilot/devenv'
+import { serviceBaseEnv } from '@devpilot/devenv/testing'
 import type { ResultPromise } from 'execa'
 import { findProcessInTree, peakRssKiB } from './proc-status.js'
 import { spawnTracked } from './processes.js'
@@ -32,9 +33,10 @@ async function waitReady(url: string, child: ResultPromise, logFile: string, tim
 
 export async function startService(options: { name: ServiceName; env: Record<string, string>; readyUrl: string; logDir: string }): Promise<Service> {
   const logFile = join(options.logDir, `${options.name}-${++started}.log`)
-  const command = serviceCommand(options.name)
-  const child = spawnTracked(command.file, command.args, {
-    cwd: command.cwd,
+  const entry = COMPILED_ENTRIES[options.name]
+  // `node <entry>` runs the service in this very process, so child.pid is the service itself.
+  const child = spawnTracked(process.execPath, compiledServiceArgs(options.name), {
+    cwd: PROJECT_ROOT,
     // Only what a service needs: no variable of the caller's shell changes what is measured.
     env: { ...serviceBaseEnv(), ...options.env },
     extendEnv: false,
@@ -45,7 +47,6 @@ export async function startService(options: { name: ServiceName; env: Record<str
   })
   if (child.pid === undefined) throw new Error(`could not start ${options.name}`)
   await waitReady(options.readyUrl, child, logFile, 60_000)
-  const entry = SERVICE_ENTRIES[options.name]
   const pid = findProcessInTree(child.pid, entry)
   if (pid === null) throw new Error(`no process running ${entry} under pid ${child.pid}`)
   return {

@@ -1,3 +1,4 @@
+export * from './compiled-services.js'
 export * from './free-port.js'
 export * from './local-postgres.js'
 export * from './local-s3.js'

@@ -1,8 +1,10 @@
 // Memory benchmark (not a test): restores one large artifact through a real runner process and
 // reports the runner's peak RSS (VmHWM from /proc), to show that streaming keeps memory flat
 // whatever the artifact's size. Usage:
-//   pnpm --filter @devpilot/runner bench:memory -- [--mib 256] [--kind files|database]
-// It starts its own PostgreSQL cluster under .data/bench and removes everything afterwards.
+//   pnpm --filter @devpilot/runner bench:memory -- [--mib 256] [--kind files|database] [--runtime compiled|tsx]
+// The runner runs as production does (compiled, `pnpm build` first; the script does) or, with
+// `--runtime tsx`, from its TypeScript sources through tsx, for comparison. It starts its own
+// PostgreSQL cluster under .data/bench and removes everything afterwards.
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -10,7 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { insertBackup, insertDestination, insertPlan, insertServer, migrateDatabase, openDatabase } from '@devpilot/db'
-import { DATA_DIR, startLocalCluster } from '@devpilot/devenv'
+import { compiledServiceArgs, DATA_DIR, PROJECT_ROOT, startLocalCluster } from '@devpilot/devenv'
 import {
   createRestoreWithJob,
   fileSize,
@@ -28,11 +30,12 @@ import { execa } from 'execa'
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: { mib: { type: 'string', default: '256' }, kind: { type: 'string', default: 'files' } },
+  options: { mib: { type: 'string', default: '256' }, kind: { type: 'string', default: 'files' }, runtime: { type: 'string', default: 'compiled' } },
   allowPositionals: true,
 })
 const mib = Number(values.mib)
 const kind = values.kind === 'database' ? 'database' : 'files'
+const runnerArgs = values.runtime === 'tsx' ? serviceCommand('runner').args : compiledServiceArgs('runner')
 const root = join(DATA_DIR, 'bench', `runner-memory-${process.pid}`)
 mkdirSync(root, { recursive: true })
 const log = (line: string) => console.log(`[bench] ${line}`)
@@ -112,9 +115,8 @@ try {
     sizeBytes: size,
   })
 
-  const command = serviceCommand('runner')
-  const runner = execa(command.file, command.args, {
-    cwd: command.cwd,
+  const runner = execa(process.execPath, runnerArgs, {
+    cwd: PROJECT_ROOT,
     reject: false,
     buffer: false,
     extendEnv: false,
@@ -164,6 +166,8 @@ try {
   await database.close()
   console.log(
     JSON.stringify({
+      node: process.version,
+      runtime: values.runtime === 'tsx' ? 'tsx' : 'compiled',
       kind,
       status,
       error,

@@ -1,11 +1,12 @@
 // `pnpm start`: the whole system in the foreground on embedded defaults — a PostgreSQL cluster
-// under .data/pg (unless DATABASE_URL is set), migrations, the API and one runner — and on
-// Ctrl-C or SIGTERM it stops everything it started, cluster last.
-import { join } from 'node:path'
+// under .data/pg (unless DATABASE_URL is set), migrations, the API and one runner, both from their
+// compiled output (`pnpm start` builds first) — and on Ctrl-C or SIGTERM it stops everything it
+// started, cluster last.
 import { RUNNER_NODE_OPTIONS } from '@devpilot/config'
 import { migrateDatabase } from '@devpilot/db'
 import { execa, type ResultPromise } from 'execa'
 import pretty from 'pino-pretty'
+import { compiledServiceArgs, type ServiceName } from '../compiled-services.js'
 import {
   ensureLocalFolders,
   LOCAL_DESTINATIONS_ROOT,
@@ -42,8 +43,16 @@ async function shutdown(code: number) {
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
 
-function spawnService(name: string, entry: string, env: Record<string, string>) {
-  const child = execa('pnpm', ['exec', 'tsx', entry], { cwd: PROJECT_ROOT, env, reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit' })
+function spawnService(name: ServiceName, env: Record<string, string>) {
+  // Compiled JavaScript on this process's Node: the child is the service itself, so signals reach it.
+  const child = execa(process.execPath, compiledServiceArgs(name), {
+    cwd: PROJECT_ROOT,
+    env,
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
   child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, messageFormat: `[${name}] {msg}`, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }))
   children.push({ name, process: child })
   void child.then((result) => {
@@ -96,8 +105,8 @@ try {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   }
   if (cluster) env.PG_BIN_DIR = cluster.binDir
-  spawnService('api', join('services', 'api', 'src', 'server.ts'), env)
-  spawnService('runner', join('services', 'runner', 'src', 'main.ts'), {
+  spawnService('api', env)
+  spawnService('runner', {
     ...env,
     NODE_OPTIONS: RUNNER_NODE_OPTIONS,
     METRICS_PORT: process.env.METRICS_PORT ?? '0',
