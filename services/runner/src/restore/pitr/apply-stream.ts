@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { microsToIso, toMicros } from '@devpilot/contracts'
+import { isAppError, microsToIso, toMicros } from '@devpilot/contracts'
 import type { RunDestination, StoredSegment } from '@devpilot/db'
 import type postgres from 'postgres'
 import { restoreError } from '../../errors.js'
@@ -35,9 +35,23 @@ export interface StreamReplayParams {
   log: Logger
 }
 
+/** zlib's errors carry a Z_* code (Z_DATA_ERROR, Z_BUF_ERROR for a stream that ends early, ...). */
+function isZlibError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('Z_')
+}
+
+/**
+ * A decompression error is the segment's fault, whichever side of the pipeline reports it first
+ * (the pipeline itself, or the line reader whose input it destroyed): segment_corrupt, naming it.
+ */
 function segmentFailure(segment: StoredSegment, error: unknown): unknown {
-  if (error instanceof Error && 'code' in error && (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR')) {
-    return restoreError('segment_corrupt', `The stream segment ${segment.artifactKey} is not valid gzip (${error.message}).`, error)
+  if (isAppError(error)) return error
+  if (segment.compression === 'gzip' && isZlibError(error)) {
+    return restoreError(
+      'segment_corrupt',
+      `The stream segment ${segment.artifactKey} is not valid gzip or ends early (${error.message}). The target was not changed.`,
+      error,
+    )
   }
   return error
 }
@@ -64,7 +78,11 @@ async function* segmentLines(
   const lines = createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })
   let finished = false
   try {
-    for await (const line of lines) yield line
+    try {
+      for await (const line of lines) yield line
+    } catch (error) {
+      throw segmentFailure(segment, error)
+    }
     finished = true
   } finally {
     if (!finished) {
