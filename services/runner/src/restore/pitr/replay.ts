@@ -106,8 +106,8 @@ function checkColumns(line: RowChange, table: CatalogTable): void {
 
 /**
  * The statement and parameters for one row change, shaped by the staging table: stored generated
- * columns are left out (the target computes them; writing one is an error); null when nothing
- * remains to write.
+ * columns are left out (the target computes them; writing one is an error); an insert overrides
+ * GENERATED ALWAYS identity columns (the row keeps the source's id). null when nothing remains to write.
  */
 export function changeStatement(line: RowChange, table: CatalogTable): { text: string; params: Array<string | null> } | null {
   checkColumns(line, table)
@@ -118,11 +118,20 @@ export function changeStatement(line: RowChange, table: CatalogTable): { text: s
     if (written.length === 0) return { text: `INSERT INTO ${relation} DEFAULT VALUES`, params: [] }
     const names = written.map((c) => ident(c.name)).join(', ')
     const values = written.map((c, i) => param(i + 1, c)).join(', ')
-    return { text: `INSERT INTO ${relation} (${names}) VALUES (${values})`, params: written.map(columnText) }
+    return { text: `INSERT INTO ${relation} (${names}) OVERRIDING SYSTEM VALUE VALUES (${values})`, params: written.map(columnText) }
   }
   if (line.action === 'U') {
     const key = keyColumns(line, line.identity, line.columns, where)
-    const written = line.columns.filter((c) => !table.columns.get(c.name)?.generated)
+    // A GENERATED ALWAYS identity column may only be set to DEFAULT by an UPDATE; wal2json repeats
+    // its unchanged value in every update, so it is left out unless its old value says it changed.
+    const unchanged = (c: Wal2jsonColumn) => {
+      const old = line.identity?.find((k) => k.name === c.name)
+      return old === undefined || columnText(old) === columnText(c)
+    }
+    const written = line.columns.filter((c) => {
+      const staged = table.columns.get(c.name)
+      return !staged?.generated && !(staged?.identityAlways && unchanged(c))
+    })
     if (written.length === 0) return null
     const set = written.map((c, i) => `${ident(c.name)} = ${param(i + 1, c)}`).join(', ')
     const cond = key.map((c, i) => `${ident(c.name)} = ${param(written.length + i + 1, c)}`).join(' AND ')

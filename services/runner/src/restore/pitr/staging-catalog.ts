@@ -9,6 +9,8 @@ export interface CatalogColumn {
   name: string
   /** A stored generated column: the target computes it, so replay never writes it. */
   generated: boolean
+  /** GENERATED ALWAYS AS IDENTITY: an insert needs OVERRIDING SYSTEM VALUE, an update may only set DEFAULT. */
+  identityAlways: boolean
   /** NOT NULL without a default: an insert that leaves it out cannot apply. */
   required: boolean
   typeOid: number
@@ -29,8 +31,10 @@ function key(schema: string, table: string): string {
 }
 
 export async function loadStagingCatalog(sql: postgres.Sql): Promise<StagingCatalog> {
-  const rows = await sql<Array<{ schema: string; table: string; column: string; generated: boolean; required: boolean; type_oid: number; type: string }>>`
-    SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, a.attgenerated = 's' AS generated,
+  const rows = await sql<
+    Array<{ schema: string; table: string; column: string; generated: boolean; identity_always: boolean; required: boolean; type_oid: number; type: string }>
+  >`
+    SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, a.attgenerated = 's' AS generated, a.attidentity = 'a' AS identity_always,
            a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AS required,
            a.atttypid::int AS type_oid, format_type(a.atttypid, a.atttypmod) AS type
     FROM pg_class c
@@ -45,7 +49,14 @@ export async function loadStagingCatalog(sql: postgres.Sql): Promise<StagingCata
       table = { columns: new Map() }
       tables.set(k, table)
     }
-    table.columns.set(row.column, { name: row.column, generated: row.generated, required: row.required, typeOid: row.type_oid, type: row.type })
+    table.columns.set(row.column, {
+      name: row.column,
+      generated: row.generated,
+      identityAlways: row.identity_always,
+      required: row.required,
+      typeOid: row.type_oid,
+      type: row.type,
+    })
   }
   return { table: (schema, table) => tables.get(key(schema, table)) }
 }
