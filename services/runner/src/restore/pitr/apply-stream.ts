@@ -17,6 +17,7 @@ import { type OpenDeps, openDestinationObject } from '../../sources/open-artifac
 import { VerifyingCounter } from '../../sources/verify.js'
 import { connectTarget, type TargetServer } from '../pg-target.js'
 import { ReplayError, type ReplayResult, type ReplaySegment, replayToMoment } from './replay.js'
+import { advanceOwnedSequences } from './sequences.js'
 
 export interface StreamReplayParams {
   /** The segments to replay in LSN order, starting with the one that holds the snapshot LSN. */
@@ -153,6 +154,10 @@ export async function replayStreamIntoStaging(params: StreamReplayParams): Promi
     // A segment replay stopped inside was drained to its end: its checksum decides before the swap.
     await Promise.all(verified)
     await restoreTriggers()
+    await advanceOwnedSequences(sql, log).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw restoreError('restore_tool_failed', `The sequences of the replayed tables could not be advanced (${reason}). The target was not changed.`, error)
+    })
   } catch (error) {
     if (error instanceof ReplayError) throw restoreError(error.code, `${error.message}. The target was not changed.`, error)
     throw error
