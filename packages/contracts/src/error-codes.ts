@@ -37,6 +37,8 @@ export const RESTORE_ERROR_CODES = [
   'archive_unsafe',
   'stream_gap',
   'segment_corrupt',
+  // A point-in-time replay met a change the restored schema cannot take (DDL after the snapshot).
+  'stream_schema_mismatch',
   'internal_error',
 ] as const
 export type RestoreErrorCode = (typeof RESTORE_ERROR_CODES)[number]

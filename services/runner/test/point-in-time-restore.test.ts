@@ -215,3 +215,17 @@ t.test('a segment whose sha256 does not match fails with checksum_mismatch, even
   t.equal(row.error_code, 'checksum_mismatch')
   t.equal(await psql(v.url, 'SELECT count(*) FROM precious'), v.rows)
 })
+
+t.test('a gzip segment cut short fails with segment_corrupt naming the segment and leaves the target unchanged', async (t) => {
+  const gz = readFileSync(segments[1]?.file ?? '')
+  t.equal(segments[1]?.compression, 'gzip')
+  // The object ends in the middle of the gzip stream (an interrupted upload): no checksum registered.
+  await putObject(s3.client, s3.bucket, 'rt/stream/truncated1', gz.subarray(0, Math.floor(gz.length / 2)))
+  const truncated = await realtimePlan([{ index: 0 }, { index: 1, key: 'rt/stream/truncated1', sha256: null }, { index: 2 }])
+  const v = await victim(t)
+  const { row } = await restoreTo(truncated, commits.at(-1) ?? '', v.name, true)
+  t.equal(row.status, 'failed')
+  t.equal(row.error_code, 'segment_corrupt', row.error_message ?? '')
+  t.match(row.error_message, /rt\/stream\/truncated1/)
+  t.equal(await psql(v.url, 'SELECT count(*) FROM precious'), v.rows)
+})

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import { microsToIso, toMicros } from '@devpilot/contracts'
+import { isAppError, microsToIso, toMicros } from '@devpilot/contracts'
 import type { RunDestination, StoredSegment } from '@devpilot/db'
 import type postgres from 'postgres'
 import { restoreError } from '../../errors.js'
@@ -17,6 +17,7 @@ import { type OpenDeps, openDestinationObject } from '../../sources/open-artifac
 import { VerifyingCounter } from '../../sources/verify.js'
 import { connectTarget, type TargetServer } from '../pg-target.js'
 import { ReplayError, type ReplayResult, type ReplaySegment, replayToMoment } from './replay.js'
+import { advanceOwnedSequences } from './sequences.js'
 
 export interface StreamReplayParams {
   /** The segments to replay in LSN order, starting with the one that holds the snapshot LSN. */
@@ -35,9 +36,23 @@ export interface StreamReplayParams {
   log: Logger
 }
 
+/** zlib's errors carry a Z_* code (Z_DATA_ERROR, Z_BUF_ERROR for a stream that ends early, ...). */
+function isZlibError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('Z_')
+}
+
+/**
+ * A decompression error is the segment's fault, whichever side of the pipeline reports it first
+ * (the pipeline itself, or the line reader whose input it destroyed): segment_corrupt, naming it.
+ */
 function segmentFailure(segment: StoredSegment, error: unknown): unknown {
-  if (error instanceof Error && 'code' in error && (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR')) {
-    return restoreError('segment_corrupt', `The stream segment ${segment.artifactKey} is not valid gzip (${error.message}).`, error)
+  if (isAppError(error)) return error
+  if (segment.compression === 'gzip' && isZlibError(error)) {
+    return restoreError(
+      'segment_corrupt',
+      `The stream segment ${segment.artifactKey} is not valid gzip or ends early (${error.message}). The target was not changed.`,
+      error,
+    )
   }
   return error
 }
@@ -64,7 +79,11 @@ async function* segmentLines(
   const lines = createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })
   let finished = false
   try {
-    for await (const line of lines) yield line
+    try {
+      for await (const line of lines) yield line
+    } catch (error) {
+      throw segmentFailure(segment, error)
+    }
     finished = true
   } finally {
     if (!finished) {
@@ -135,6 +154,10 @@ export async function replayStreamIntoStaging(params: StreamReplayParams): Promi
     // A segment replay stopped inside was drained to its end: its checksum decides before the swap.
     await Promise.all(verified)
     await restoreTriggers()
+    await advanceOwnedSequences(sql, log).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw restoreError('restore_tool_failed', `The sequences of the replayed tables could not be advanced (${reason}). The target was not changed.`, error)
+    })
   } catch (error) {
     if (error instanceof ReplayError) throw restoreError(error.code, `${error.message}. The target was not changed.`, error)
     throw error

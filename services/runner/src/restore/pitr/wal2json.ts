@@ -15,7 +15,8 @@ const lineSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('I'), ...relation, columns: z.array(column).min(1), pk: z.array(keyColumn).optional() }),
   z.object({ action: z.literal('U'), ...relation, columns: z.array(column).min(1), identity: z.array(column).optional(), pk: z.array(keyColumn).optional() }),
   z.object({ action: z.literal('D'), ...relation, identity: z.array(column).min(1), pk: z.array(keyColumn).optional() }),
-  z.object({ action: z.literal('T'), ...relation }),
+  // Every T line of one TRUNCATE statement carries that statement's LSN.
+  z.object({ action: z.literal('T'), ...relation, lsn: z.string().optional() }),
   z.object({ action: z.literal('M') }).loose(),
 ])
 export type Wal2jsonLine = z.infer<typeof lineSchema>
