@@ -37,6 +37,8 @@ export const RESTORE_ERROR_CODES = [
   'archive_unsafe',
   'stream_gap',
   'segment_corrupt',
+  // A spool or staging area ran out of room: the message names where and how many bytes were needed.
+  'insufficient_space',
   // A point-in-time replay met a change the restored schema cannot take (DDL after the snapshot).
   'stream_schema_mismatch',
   'internal_error',

@@ -127,6 +127,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         tools: ctx.tools,
         jobs: ctx.config.PG_RESTORE_JOBS,
         tempDir: ctx.config.RUNNER_TEMP_DIR,
+        expectedBytes: () => progress.bytesTotal,
         secrets,
         beforeSwap: beforeCommit,
         signal: controller.signal,

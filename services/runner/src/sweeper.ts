@@ -2,11 +2,13 @@
 // partitioned): a restore with attempts left gets a job, so some runner takes it over and retries
 // it from scratch; one without is failed with runner_lost and its leftovers are dropped. This
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
-// It also gives a job back to a pending restore that has none left (so none waits forever).
+// It also gives a job back to a pending restore that has none left (so none waits forever), and
+// removes the spool files of runners of this machine that are gone.
 import { findOrphanedPendingRestores, findStaleRestores } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
+import { removeOrphanedSpools } from './restore/spool.js'
 import type { RunnerContext } from './runner-context.js'
 
 export interface Sweeper {
@@ -22,6 +24,7 @@ export function sweepIntervalSeconds(lostAfterSeconds: number): number {
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
   const sweep = async () => {
+    await removeOrphanedSpools(ctx.config.RUNNER_TEMP_DIR, log)
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
     for (const restore of stale) {
       const rlog = log.child({ restoreId: restore.id })

@@ -3,11 +3,6 @@
 // short transaction on the maintenance database renames target -> old and staging -> target, then
 // the old one is dropped. Any failure drops the staging database; the target is never written to
 // directly, so a failed, corrupt or killed restore leaves it exactly as it was.
-import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import type { DatabaseBackupFormat } from '@devpilot/contracts'
 import { pgErrorCode } from '@devpilot/db'
@@ -29,6 +24,7 @@ import {
 } from './pg-target.js'
 import { PlainSqlOwnershipFilter } from './plain-sql-filter.js'
 import { PlainSqlGuard } from './plain-sql-guard.js'
+import { spoolArtifact } from './spool.js'
 
 export interface DatabaseRestoreParams {
   restoreId: string
@@ -45,6 +41,8 @@ export interface DatabaseRestoreParams {
   /** pg_restore -j; above 1 a pg_custom artifact is spooled to a temporary file first. */
   jobs: number
   tempDir: string | undefined
+  /** The artifact's size once opened, when known (the spool's room is checked against it). */
+  expectedBytes(): number | null
   secrets: readonly string[]
   /** Runs against the restored staging database before the swap (point-in-time replay). */
   afterStagingRestore?(stagingDatabase: string): Promise<void>
@@ -132,14 +130,11 @@ async function restoreIntoStaging(params: DatabaseRestoreParams, staging: string
   const input = await params.openInput()
   if (params.format === 'pg_custom' && params.jobs > 1) {
     // pg_restore -j needs a seekable file: spool the verified artifact, then restore in parallel.
-    const dir = await mkdtemp(join(params.tempDir ?? tmpdir(), 'devpilot-restore-spool-'))
-    const spool = join(dir, 'artifact.dump')
-    params.log.info({ spool, jobs: params.jobs }, 'spooling the artifact to a temporary file for parallel pg_restore')
+    const spool = await spoolArtifact(input, { tempDir: params.tempDir, expectedBytes: params.expectedBytes(), signal: params.signal, log: params.log })
     try {
-      await pipeline([...input, createWriteStream(spool, { mode: 0o600 })], { signal: params.signal })
-      await runTool({ ...run, args: [...args, `--jobs=${params.jobs}`, spool] }, params.signal)
+      await runTool({ ...run, args: [...args, `--jobs=${params.jobs}`, spool.path] }, params.signal)
     } finally {
-      await rm(dir, { recursive: true, force: true })
+      await spool.remove()
     }
     return
   }

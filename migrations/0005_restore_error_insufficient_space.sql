@@ -1,0 +1,2 @@
+ALTER TABLE "restores" DROP CONSTRAINT "restores_error_code_check";--> statement-breakpoint
+ALTER TABLE "restores" ADD CONSTRAINT "restores_error_code_check" CHECK ("restores"."error_code" IS NULL OR error_code IN ('target_not_empty', 'destination_unavailable', 'artifact_missing', 'checksum_mismatch', 'restore_tool_failed', 'target_unreachable', 'runner_lost', 'runner_shutdown', 'archive_unsafe', 'stream_gap', 'segment_corrupt', 'insufficient_space', 'stream_schema_mismatch', 'internal_error'));
