@@ -24,11 +24,11 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
     return
   }
   // Another restore of the same physical target (an aliasing server row, a nested path) runs elsewhere: wait.
-  const lock = await tryLockTarget(ctx.db, run)
+  const lock = await tryLockTarget(ctx.db, run, { box: ctx.box, log })
   if (!lock) {
     log.info(
       { retryInSeconds: ctx.config.RUNNER_TARGET_BUSY_RETRY_SECONDS },
-      'target busy with another restore (same host and database, or an enclosing path); waiting',
+      'target busy with another restore (same server and database, or an enclosing path); waiting',
     )
     await ctx.requeue(restoreId, ctx.config.RUNNER_TARGET_BUSY_RETRY_SECONDS)
     return
