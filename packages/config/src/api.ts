@@ -1,9 +1,10 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, metricsToken, pathRoots, port, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
   SECRETS_KEY: secretsKey,
+  SECRETS_KEY_PREVIOUS: previousSecretsKey,
   HOST: z.string().default('127.0.0.1').describe('Address the API listens on.'),
   PORT: port(3000).describe('Port the API listens on.'),
   LOG_LEVEL: logLevel,

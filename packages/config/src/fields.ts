@@ -39,3 +39,11 @@ export const metricsToken = z
   .describe(
     'Bearer token a Prometheus scraper must send to GET /metrics. Unset: the API does not serve /metrics at all, and a runner serves it only on its own METRICS_HOST:METRICS_PORT without a token.',
   )
+
+export const previousSecretsKey = z
+  .string()
+  .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex characters or base64')
+  .optional()
+  .describe(
+    'During a key rotation only: the SECRETS_KEY being replaced. Secrets written under it still decrypt until `pnpm admin rotate-secrets-key` re-encrypted them under SECRETS_KEY; then remove it.',
+  )

@@ -1,9 +1,10 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, metricsToken, pathRoots, port, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey } from './fields.js'
 
 export const runnerConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
   SECRETS_KEY: secretsKey,
+  SECRETS_KEY_PREVIOUS: previousSecretsKey,
   LOG_LEVEL: logLevel,
   RESTORE_PATH_ROOTS: pathRoots('a file restore may write under; each workspace only into `<root>/<workspace slug>`'),
   LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into; each workspace only into `<root>/<workspace slug>`'),

@@ -1,6 +1,7 @@
 // Authenticated encryption of secrets at rest (server passwords, destination secret keys):
 // AES-256-GCM with a random 96-bit nonce per value. Stored form: `v1.<nonce>.<tag>.<ciphertext>`
-// (base64url parts); the version prefix leaves room for key rotation. The row's id is bound as
+// (base64url parts). During a key rotation the box also decrypts with the previous key (always
+// encrypting with the current one) until `pnpm admin rotate-secrets-key` re-encrypted every value. The row's id is bound as
 // additional data where callers pass it, so a ciphertext copied into another row does not decrypt.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 
@@ -22,8 +23,9 @@ export function parseSecretsKey(key: string): Buffer {
   return bytes
 }
 
-export function createSecretBox(key: string): SecretBox {
+export function createSecretBox(key: string, previousKey?: string): SecretBox {
   const keyBytes = parseSecretsKey(key)
+  const keys = previousKey === undefined ? [keyBytes] : [keyBytes, parseSecretsKey(previousKey)]
   return {
     encrypt(plaintext, associatedData) {
       const nonce = randomBytes(12)
@@ -35,14 +37,17 @@ export function createSecretBox(key: string): SecretBox {
     decrypt(stored, associatedData) {
       const [version, nonce, tag, ciphertext] = stored.split('.')
       if (version !== 'v1' || nonce === undefined || tag === undefined || ciphertext === undefined) throw new SecretDecryptError()
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', keyBytes, Buffer.from(nonce, 'base64url'))
-        if (associatedData !== undefined) decipher.setAAD(Buffer.from(associatedData, 'utf8'))
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-        return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
-      } catch {
-        throw new SecretDecryptError()
+      for (const candidate of keys) {
+        try {
+          const decipher = createDecipheriv('aes-256-gcm', candidate, Buffer.from(nonce, 'base64url'))
+          if (associatedData !== undefined) decipher.setAAD(Buffer.from(associatedData, 'utf8'))
+          decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+          return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
+        } catch {
+          // GCM authentication failed: not this key (or an altered value); try the next one.
+        }
       }
+      throw new SecretDecryptError()
     },
   }
 }

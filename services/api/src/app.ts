@@ -30,7 +30,7 @@ const AUTH_DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAIL
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
-    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN'>>
+    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS'>>
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -57,7 +57,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     config: options.config,
     database: options.database,
     boss: options.boss,
-    box: createSecretBox(options.config.SECRETS_KEY),
+    box: createSecretBox(options.config.SECRETS_KEY, options.config.SECRETS_KEY_PREVIOUS),
   }
 
   await app.register(swagger, swaggerOptions)

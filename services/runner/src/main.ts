@@ -14,7 +14,13 @@ const config = parseEnv('runner', runnerConfigSchema, process.env)
 const log = createLogger(config.LOG_LEVEL)
 
 const database = openDatabase(config.DATABASE_URL, { max: config.RUNNER_CONCURRENCY * 2 + 2, applicationName: 'devpilot-restore-runner' })
-const worker = createWorker({ config, db: database.db, box: createSecretBox(config.SECRETS_KEY), tools: findPgTools(config.PG_BIN_DIR), log })
+const worker = createWorker({
+  config,
+  db: database.db,
+  box: createSecretBox(config.SECRETS_KEY, config.SECRETS_KEY_PREVIOUS),
+  tools: findPgTools(config.PG_BIN_DIR),
+  log,
+})
 // Health first: /healthz answers (and /readyz says 503) while migrations and pg-boss start up.
 const health = await startHealthServer({
   host: config.METRICS_HOST,

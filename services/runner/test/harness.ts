@@ -23,7 +23,7 @@ import {
   waitFor,
   workspaceFolders,
 } from '@devpilot/devenv/testing'
-import type { SecretBox } from '@devpilot/secrets'
+import { createSecretBox, type SecretBox } from '@devpilot/secrets'
 import type { PgBoss } from 'pg-boss'
 import { createLogger } from '../src/logger.js'
 import { findPgTools } from '../src/pg-tools.js'
@@ -104,7 +104,9 @@ export async function createHarness(t: Teardown): Promise<Harness> {
     runnerEnv,
     async startRunner(overrides = {}) {
       const config = parseEnv('runner', runnerConfigSchema, runnerEnv(overrides))
-      const worker = createWorker({ config, db: db.db, box, tools: findPgTools(config.PG_BIN_DIR), log: createLogger(config.LOG_LEVEL) })
+      // The runner's own keys, as main.ts builds them (a test may start one under another SECRETS_KEY).
+      const runnerBox = createSecretBox(config.SECRETS_KEY, config.SECRETS_KEY_PREVIOUS)
+      const worker = createWorker({ config, db: db.db, box: runnerBox, tools: findPgTools(config.PG_BIN_DIR), log: createLogger(config.LOG_LEVEL) })
       await worker.start()
       t.teardown(() => worker.stop())
       return worker

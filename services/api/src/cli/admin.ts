@@ -5,18 +5,20 @@
 //   create-token --workspace acme --email ops@acme.test [--role viewer|operator|admin] [--name ci]
 //   list-tokens --workspace acme
 //   revoke-token --workspace acme --id <token id>
+//   rotate-secrets-key   (SECRETS_KEY = the new key, SECRETS_KEY_PREVIOUS = the one it replaces)
 import { parseArgs } from 'node:util'
-import { adminConfigSchema, ConfigError, parseEnv } from '@devpilot/config'
+import { adminConfigSchema, ConfigError, parseEnv, rotateSecretsConfigSchema } from '@devpilot/config'
 import { roleSchema } from '@devpilot/contracts'
-import { findOrCreateUser, findOrCreateWorkspace, insertApiToken, listApiTokens, openDatabase, revokeApiToken } from '@devpilot/db'
-import { generateApiToken } from '@devpilot/secrets'
+import { findOrCreateUser, findOrCreateWorkspace, insertApiToken, listApiTokens, openDatabase, reencryptSecrets, revokeApiToken } from '@devpilot/db'
+import { createSecretBox, generateApiToken } from '@devpilot/secrets'
 import { z } from 'zod'
 
 const USAGE = `usage:
   pnpm admin create-workspace --slug <slug> [--name <name>]
   pnpm admin create-token --workspace <slug> --email <email> [--role viewer|operator|admin] [--name <label>]
   pnpm admin list-tokens --workspace <slug>
-  pnpm admin revoke-token --workspace <slug> --id <token id>`
+  pnpm admin revoke-token --workspace <slug> --id <token id>
+  SECRETS_KEY=<new> SECRETS_KEY_PREVIOUS=<old> pnpm admin rotate-secrets-key`
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
 const commands = {
@@ -24,6 +26,7 @@ const commands = {
   'create-token': z.object({ workspace: slug, email: z.email(), role: roleSchema.optional(), name: z.string().min(1).optional() }),
   'list-tokens': z.object({ workspace: slug }),
   'revoke-token': z.object({ workspace: slug, id: z.uuid() }),
+  'rotate-secrets-key': z.object({}),
 }
 type Command = keyof typeof commands
 
@@ -90,6 +93,20 @@ try {
         fail(`no active token ${args.data.id} in workspace ${args.data.workspace}`)
       }
       console.error(`revoked ${args.data.id}`)
+      break
+    }
+    case 'rotate-secrets-key': {
+      // Run once every API and runner process has SECRETS_KEY=<new> and SECRETS_KEY_PREVIOUS=<old>;
+      // afterwards SECRETS_KEY_PREVIOUS can be removed everywhere.
+      let keys: z.output<typeof rotateSecretsConfigSchema>
+      try {
+        keys = parseEnv('admin', rotateSecretsConfigSchema, process.env)
+      } catch (error) {
+        fail(error instanceof ConfigError ? error.message : String(error))
+      }
+      if (!keys.SECRETS_KEY_PREVIOUS) fail('Set SECRETS_KEY to the new key and SECRETS_KEY_PREVIOUS to the key it replaces.')
+      const counts = await reencryptSecrets(database.db, createSecretBox(keys.SECRETS_KEY, keys.SECRETS_KEY_PREVIOUS))
+      console.error(`re-encrypted ${counts.servers} server passwords and ${counts.destinations} destination secrets under the new SECRETS_KEY`)
       break
     }
   }
