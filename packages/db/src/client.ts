@@ -26,6 +26,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    // postgres.js waits up to 20 s between reconnects after repeated failures, so during an outage
+    // every request would hang that long before its 503; reconnect at least once a second instead.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     connection: { TimeZone: 'UTC', application_name: options.applicationName ?? 'devpilot-restore' },
     // Keep numeric/int8 as text unless a column says otherwise; drizzle maps bigint columns itself.
   })
