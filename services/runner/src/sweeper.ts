@@ -3,11 +3,12 @@
 // it from scratch; one without is failed with runner_lost and its leftovers are dropped. This
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
 // It also gives a job back to a pending restore that has none left (so none waits forever).
-import { findOrphanedPendingRestores, findStaleRestores } from '@devpilot/db'
+import { findOrphanedPendingRestores, findStaleRestores, loadRestoreRun, type StaleRestore } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
 import type { RunnerContext } from './runner-context.js'
+import { tryLockTarget } from './target-lock.js'
 
 export interface Sweeper {
   stop(): Promise<void>
@@ -19,13 +20,33 @@ export function sweepIntervalSeconds(lostAfterSeconds: number): number {
   return Math.max(1, Math.min(15, lostAfterSeconds / 4))
 }
 
+/**
+ * declareLost under the restore's target lock, as job intake holds it: finishing a file switch
+ * renames the target, which must never race another runner doing the same. A runner that is only
+ * frozen still holds its lock, so its restore waits for the next sweep.
+ */
+async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log: Logger): Promise<void> {
+  const run = await loadRestoreRun(ctx.db, restore.id)
+  if (!run) return
+  const lock = await tryLockTarget(ctx.db, run)
+  if (!lock) {
+    log.info('target locked by another runner; the lost restore is handled at a later sweep')
+    return
+  }
+  try {
+    await declareLost(ctx, restore, log)
+  } finally {
+    await lock.release()
+  }
+}
+
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
   const sweep = async () => {
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
     for (const restore of stale) {
       const rlog = log.child({ restoreId: restore.id })
-      if (restore.attempt >= ctx.config.RUNNER_MAX_ATTEMPTS) await declareLost(ctx, restore, rlog)
+      if (restore.attempt >= ctx.config.RUNNER_MAX_ATTEMPTS) await declareLostLocked(ctx, restore, rlog)
       else {
         rlog.info({ runnerId: restore.runnerId, attempt: restore.attempt }, 'restore lost its runner; queueing a takeover')
         await ctx.requeue(restore.id, 0)
