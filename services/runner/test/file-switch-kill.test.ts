@@ -145,11 +145,14 @@ async function runGroup(group: Group): Promise<Outcome[]> {
   )
   for (const d of dying) t.teardown(() => d.stop(1000))
   // A runner that never reaches its failpoint is stopped after a deadline, and fails its assertion.
-  let overDeadline = false
+  const overDeadline = new Set<number>()
   const deadline = setTimeout(() => {
-    overDeadline = true
-    for (const d of dying) void d.stop(1000)
-  }, 90_000)
+    dying.forEach((d, i) => {
+      if (d.child.exitCode !== null || d.child.signalCode !== null) return
+      overDeadline.add(i)
+      void d.stop(1000)
+    })
+  }, 75_000)
   const exits = await Promise.all(dying.map((d) => d.child))
   clearTimeout(deadline)
   t.comment(`${group.name}: ${dying.length} runners killed themselves ${Math.round((Date.now() - started) / 1000)} s in`)
@@ -175,7 +178,7 @@ async function runGroup(group: Group): Promise<Outcome[]> {
       return {
         group,
         step,
-        exitSignal: overDeadline ? 'stopped at the deadline' : exits[index]?.signal,
+        exitSignal: overDeadline.has(index) ? 'stopped at the deadline' : exits[index]?.signal,
         row,
         tree: siblings.includes('target') ? describeTree(target) : null,
         siblings,
