@@ -24,7 +24,11 @@ export async function declareLost(ctx: RunnerContext, run: LostRun, log: Logger)
   const lostAfter = ctx.config.RUNNER_LOST_AFTER_SECONDS
   const full = await loadRestoreRun(ctx.db, run.id)
   const outcome = full ? await lostAttemptOutcome(ctx, full, log) : ({ kind: 'unchanged' } as const)
-  if (full && outcome.kind === 'swapped' && (await recordSwappedAsCompleted(ctx, full, run, log))) return
+  if (full && outcome.kind === 'swapped') {
+    // Not recorded means another actor moved the restore first; either way it must not read "not changed".
+    await recordSwappedAsCompleted(ctx, full, run, log)
+    return
+  }
   const stopped = `The runner ${run.runnerId ?? '(unknown)'} stopped sending heartbeats for more than ${lostAfter} s during attempt ${run.attempt} of ${ctx.config.RUNNER_MAX_ATTEMPTS}`
   const message =
     outcome.kind === 'stuck'

@@ -21,11 +21,12 @@ export function sweepIntervalSeconds(lostAfterSeconds: number): number {
 }
 
 /**
- * declareLost under the restore's target lock, as job intake holds it: finishing a file switch
- * renames the target, which must never race another runner doing the same. A runner that is only
- * frozen still holds its lock, so its restore waits for the next sweep.
+ * declareLost of a file restore under its target lock, as job intake holds it: finishing a file
+ * switch renames the target, which must never race another runner doing the same. A runner that
+ * is only frozen still holds its lock, so its restore waits for a later sweep.
  */
 async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log: Logger): Promise<void> {
+  if (!restore.targetPath) return declareLost(ctx, restore, log)
   const run = await loadRestoreRun(ctx.db, restore.id)
   if (!run) return
   const lock = await tryLockTarget(ctx.db, run)

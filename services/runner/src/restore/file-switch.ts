@@ -127,8 +127,9 @@ export interface SwitchParams {
 /**
  * Replaces the target with the complete staging tree. Before the journal is in place nothing was
  * touched; after it, the switch is committed. A rename that fails here is undone (the target is
- * put back and the journal removed) so the restore can fail with the target as it was; when even
- * that fails the journal stays and the next attempt, take-over or sweep finishes the switch.
+ * put back and the journal removed) so the restore can fail with the target as it was; when that
+ * fails, the switch is finished instead, and only when that fails too does the restore fail with
+ * the journal kept for manual recovery.
  */
 export async function commitSwitch(params: SwitchParams): Promise<void> {
   const { target, staging, restoreId, failpoint, log } = params
@@ -145,19 +146,24 @@ export async function commitSwitch(params: SwitchParams): Promise<void> {
     await rename(staging, target)
   } catch (error) {
     log.error({ err: error }, 'switching the staged tree into the target failed; putting the target back')
+    const reason = error instanceof Error ? error.message : String(error)
     try {
       if (asideDone) await rename(paths.aside, target)
       await rm(paths.journal, { force: true })
       await syncDir(dirname(target))
     } catch (undoError) {
-      log.error({ err: undoError, journal: paths.journal }, 'putting the target back failed; the journal stays for the next attempt or the sweeper')
-      throw restoreError(
-        'restore_tool_failed',
-        `Switching the restored files into ${target} failed and could not be undone; the switch journal ${paths.journal} stays, and the next attempt of this restore or the sweeper will finish it.`,
-        error,
-      )
+      // Committed, and cannot go back: going forward is the other way to a whole target.
+      log.error({ err: undoError }, 'putting the target back failed; finishing the switch instead')
+      await finishSwitch(target, restoreId, log).catch((forwardError: unknown) => {
+        log.error({ err: forwardError }, 'finishing the switch failed too')
+        throw restoreError(
+          'restore_tool_failed',
+          `Switching the restored files into ${target} failed (${reason}), and neither undoing nor finishing the switch worked. The old tree is in ${paths.aside} or still at the target, the restored tree in ${staging} or already at the target; the switch journal ${paths.journal} describes the switch for manual recovery.`,
+          error,
+        )
+      })
+      return
     }
-    const reason = error instanceof Error ? error.message : String(error)
     throw restoreError('restore_tool_failed', `Switching the restored files into ${target} failed (${reason}); the target was not changed.`, error)
   }
   failpoint('files.switch', 5)

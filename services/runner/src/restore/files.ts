@@ -15,7 +15,17 @@ import type { Logger } from '../logger.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
 import { carryOverUntouched } from './carry-over.js'
 import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
-import { clearSwitchJournal, commitSwitch, finishSwitch, hasSwitchJournal, lstatOrNull, removeTree, restoreEntryPrefix, stagingPrefix } from './file-switch.js'
+import {
+  clearSwitchJournal,
+  commitSwitch,
+  finishSwitch,
+  hasSwitchJournal,
+  lstatOrNull,
+  removeTree,
+  restoreEntryPrefix,
+  stagingPrefix,
+  switchPaths,
+} from './file-switch.js'
 import { TarGuard } from './tar-guard.js'
 
 export interface FileRestoreParams {
@@ -74,11 +84,18 @@ export async function cleanupFileLeftovers(targetPath: string, restoreId: string
   }
   const prefix = basename(restoreEntryPrefix(target, restoreId))
   const dir = dirname(target)
+  const { aside } = switchPaths(target, restoreId)
+  const targetMissing = (await lstatOrNull(target)) === null
   const entries = await readdir(dir).catch(() => [] as string[])
   for (const name of entries) {
     // `<staging>.old` held the replaced originals of the move this switch replaced when its rollback
     // failed: possibly the only copy of the user's files, so it is never removed automatically.
     if (!name.startsWith(prefix) || name.endsWith('.old')) continue
+    // Without a journal an old tree aside is only garbage next to its target, never in its place.
+    if (join(dir, name) === aside && targetMissing) {
+      log.error({ aside }, 'the old tree is aside and the target missing, without a switch journal; kept for manual recovery')
+      continue
+    }
     log.info({ path: join(dir, name) }, 'removing a leftover of an earlier attempt')
     await removeTree(join(dir, name))
   }
