@@ -30,6 +30,13 @@ export const runnerConfigSchema = z.object({
     .string()
     .optional()
     .describe('Directory with pg_restore and psql. Defaults to `pg_config --bindir`, then the newest /usr/lib/postgresql/*/bin.'),
+  RUNNER_FAILPOINT: z
+    .string()
+    .regex(/^files\.switch:[1-8]$/, 'expected files.switch:<step 1-8>')
+    .optional()
+    .describe(
+      'Fault tests only, never in production: `files.switch:<k>` makes the runner SIGKILL itself at step k of a file restore switch (see docs/restore-semantics.md).',
+    ),
   METRICS_HOST: z.string().default('127.0.0.1').describe('Address of the runner health and metrics endpoint.'),
   METRICS_TOKEN: metricsToken,
   METRICS_PORT: port(9465).describe('Port of the runner health and metrics endpoint (0 = any free port).'),

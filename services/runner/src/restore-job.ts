@@ -2,11 +2,13 @@
 // in_progress (claim a pending one, or take over one whose runner went silent), hand it to
 // run-restore.ts, and wake the next restore waiting for the same target. A job carries only the
 // restore id; duplicates and stale jobs are recognised from the record and dropped.
+import { resolve } from 'node:path'
 import { isTerminalRestoreStatus } from '@devpilot/contracts'
 import { claimRestore, failPendingRestore, loadRestoreRun, nextPendingRestoreForTarget, type RestoreRun, takeOverRestore } from '@devpilot/db'
 import type { Logger } from './logger.js'
-import { declareLost } from './lost-restore.js'
+import { declareLost, tidyCompletedRestore } from './lost-restore.js'
 import { countInFlight, restoreFinished, restoreKind } from './metrics.js'
+import { hasSwitchJournal } from './restore/file-switch.js'
 import { runRestore } from './run-restore.js'
 import type { RunnerContext } from './runner-context.js'
 import { destinationProblem } from './sources/open-artifact.js'
@@ -21,6 +23,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
   }
   if (isTerminalRestoreStatus(run.status)) {
     log.info({ status: run.status }, 'restore already finished; duplicate job ignored')
+    if (run.status === 'completed' && run.target.path && (await hasSwitchJournal(resolve(run.target.path), run.id))) await tidyUnderLock(ctx, run, log)
     return
   }
   // Another restore of the same physical target (an aliasing server row, a nested path) runs elsewhere: wait.
@@ -88,4 +91,18 @@ async function claimAndRun(ctx: RunnerContext, run: RestoreRun, log: Logger): Pr
   }
   await countInFlight(restoreKind(run.target), () => runRestore(ctx, run, attempt, log.child({ attempt })))
   return true
+}
+
+/** A completed restore left its switch journal (killed right after recording): remove it under the target lock. */
+async function tidyUnderLock(ctx: RunnerContext, run: RestoreRun, log: Logger): Promise<void> {
+  const lock = await tryLockTarget(ctx.db, run, { box: ctx.box, log })
+  if (!lock) {
+    await ctx.requeue(run.id, ctx.config.RUNNER_TARGET_BUSY_RETRY_SECONDS)
+    return
+  }
+  try {
+    await tidyCompletedRestore(run, log)
+  } finally {
+    await lock.release()
+  }
 }

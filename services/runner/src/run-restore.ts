@@ -16,6 +16,7 @@ import {
   type StoredSegment,
 } from '@devpilot/db'
 import { OwnershipLostError, restoreError, toRestoreFailure } from './errors.js'
+import { failpointFrom } from './failpoint.js'
 import type { Logger } from './logger.js'
 import { restoreFinished, restoreKind } from './metrics.js'
 import { RestoreProgress } from './progress.js'
@@ -83,7 +84,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   try {
     if (run.target.path) {
       if (!isFileBackupFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a path.`)
-      await restoreFiles({
+      const result = await restoreFiles({
         restoreId: run.id,
         attempt,
         targetPath: run.target.path,
@@ -92,9 +93,16 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         roots: workspaceRoots(ctx.config.RESTORE_PATH_ROOTS, run.workspaceSlug),
         openInput,
         beforeMove: beforeCommit,
+        failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
         signal: controller.signal,
         log,
       })
+      if (result.finishedEarlierSwitch) {
+        // Nothing was streamed: the bytes were restored by the attempt whose switch this one finished.
+        progress.bytesDone = progress.bytesTotal ?? run.backup.sizeBytes ?? 0
+        log.warn('the previous attempt had committed its switch; finished it instead of restoring again')
+      }
+      afterComplete = result.afterComplete
     } else {
       if (!isDatabaseBackupFormat(run.backup.format))
         throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a database.`)
@@ -161,5 +169,6 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   }
   restoreFinished('completed', null, timing)
   log.info({ bytes: progress.bytesDone }, 'restore completed')
-  if (afterComplete) await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker on the target'))
+  if (afterComplete)
+    await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker or switch journal of the target'))
 }

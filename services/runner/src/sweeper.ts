@@ -4,12 +4,13 @@
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
 // It also gives a job back to a pending restore that has none left (so none waits forever), and
 // removes the spool files of runners of this machine that are gone.
-import { findOrphanedPendingRestores, findStaleRestores } from '@devpilot/db'
+import { findOrphanedPendingRestores, findStaleRestores, loadRestoreRun, type StaleRestore } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
 import { removeOrphanedSpools } from './restore/spool.js'
 import type { RunnerContext } from './runner-context.js'
+import { tryLockTarget } from './target-lock.js'
 
 export interface Sweeper {
   stop(): Promise<void>
@@ -21,6 +22,27 @@ export function sweepIntervalSeconds(lostAfterSeconds: number): number {
   return Math.max(1, Math.min(15, lostAfterSeconds / 4))
 }
 
+/**
+ * declareLost of a file restore under its target lock, as job intake holds it: finishing a file
+ * switch renames the target, which must never race another runner doing the same. A runner that
+ * is only frozen still holds its lock, so its restore waits for a later sweep.
+ */
+async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log: Logger): Promise<void> {
+  if (!restore.targetPath) return declareLost(ctx, restore, log)
+  const run = await loadRestoreRun(ctx.db, restore.id)
+  if (!run) return
+  const lock = await tryLockTarget(ctx.db, run, { box: ctx.box, log })
+  if (!lock) {
+    log.info('target locked by another runner; the lost restore is handled at a later sweep')
+    return
+  }
+  try {
+    await declareLost(ctx, restore, log)
+  } finally {
+    await lock.release()
+  }
+}
+
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
   const sweep = async () => {
@@ -28,7 +50,7 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
     for (const restore of stale) {
       const rlog = log.child({ restoreId: restore.id })
-      if (restore.attempt >= ctx.config.RUNNER_MAX_ATTEMPTS) await declareLost(ctx, restore, rlog)
+      if (restore.attempt >= ctx.config.RUNNER_MAX_ATTEMPTS) await declareLostLocked(ctx, restore, rlog)
       else {
         rlog.info({ runnerId: restore.runnerId, attempt: restore.attempt }, 'restore lost its runner; queueing a takeover')
         await ctx.requeue(restore.id, 0)

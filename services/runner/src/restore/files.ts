@@ -1,18 +1,31 @@
 // File restores. The archive streams through TarGuard (refuses unsafe members before tar sees
 // them) into GNU tar, extracting into a fresh 0700 staging directory next to the target (same
 // filesystem). Only after the whole artifact is verified and the staged tree checked again (types,
-// links, no setuid/setgid) are its entries renamed into the target, each replaced path first
-// moved aside so that a failure during the move is rolled back. A failed restore leaves the target
-// as it was.
-import { chmod, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rename, rm } from 'node:fs/promises'
+// links, no setuid/setgid) is the staging tree completed into the whole new target (the old
+// target's untouched paths hard-linked in, carry-over.ts) and switched in by renames under a
+// durable journal (file-switch.ts). At any instant, a kill included, the target is the old tree or
+// the new one; a failed restore leaves it as it was.
+import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, readlink, realpath } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { createGunzip } from 'node:zlib'
 import type { FileBackupFormat } from '@devpilot/contracts'
 import { restoreError } from '../errors.js'
+import type { Failpoint } from '../failpoint.js'
 import type { Logger } from '../logger.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
+import { carryOverUntouched } from './carry-over.js'
 import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
-import { restoreShortId } from './short-id.js'
+import {
+  clearSwitchJournal,
+  commitSwitch,
+  finishSwitch,
+  hasSwitchJournal,
+  lstatOrNull,
+  removeTree,
+  restoreEntryPrefix,
+  stagingPrefix,
+  switchPaths,
+} from './file-switch.js'
 import { TarGuard } from './tar-guard.js'
 
 export interface FileRestoreParams {
@@ -24,22 +37,16 @@ export interface FileRestoreParams {
   roots: readonly string[]
   openInput(): Promise<StreamStage[]>
   beforeMove(): Promise<void>
+  failpoint: Failpoint
   signal: AbortSignal
   log: Logger
 }
 
-/** Prefix of the staging directories of a restore, next to its target: `.<name>.restore-<id>-`. */
-export function stagingPrefix(targetPath: string, restoreId: string): string {
-  return join(dirname(targetPath), `.${basename(targetPath)}.restore-${restoreShortId(restoreId)}-`)
-}
-
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
-  }
+export interface FileRestoreResult {
+  /** True when a previous attempt had committed its switch and this one only finished it. */
+  finishedEarlierSwitch: boolean
+  /** Removes the switch journal; run once the restore is recorded completed. */
+  afterComplete(): Promise<void>
 }
 
 /** Resolves the target and proves it lies under one of the runner's roots, symlinks included. */
@@ -64,15 +71,33 @@ async function checkTargetPath(targetPath: string, roots: readonly string[]): Pr
   return target
 }
 
-/** Removes staging directories earlier attempts of this restore left next to the target. */
+/**
+ * Removes what earlier attempts of this restore left next to the target (staging directories, an
+ * uncommitted journal, an old tree), unless a committed switch journal is there: then those
+ * entries belong to a switch that `finishSwitch` must finish first, and nothing is removed.
+ */
 export async function cleanupFileLeftovers(targetPath: string, restoreId: string, log: Logger): Promise<void> {
-  const prefix = stagingPrefix(resolve(targetPath), restoreId)
-  const dir = dirname(prefix)
+  const target = resolve(targetPath)
+  if (await hasSwitchJournal(target, restoreId)) {
+    log.warn({ target }, 'a committed switch of this restore is waiting to be finished; leftovers kept')
+    return
+  }
+  const prefix = basename(restoreEntryPrefix(target, restoreId))
+  const dir = dirname(target)
+  const { aside } = switchPaths(target, restoreId)
+  const targetMissing = (await lstatOrNull(target)) === null
   const entries = await readdir(dir).catch(() => [] as string[])
   for (const name of entries) {
-    if (!name.startsWith(basename(prefix)) || name.endsWith('.old')) continue
-    log.info({ path: join(dir, name) }, 'removing a leftover staging directory of an earlier attempt')
-    await rm(join(dir, name), { recursive: true, force: true })
+    // `<staging>.old` held the replaced originals of the move this switch replaced when its rollback
+    // failed: possibly the only copy of the user's files, so it is never removed automatically.
+    if (!name.startsWith(prefix) || name.endsWith('.old')) continue
+    // Without a journal an old tree aside is only garbage next to its target, never in its place.
+    if (join(dir, name) === aside && targetMissing) {
+      log.error({ aside }, 'the old tree is aside and the target missing, without a switch journal; kept for manual recovery')
+      continue
+    }
+    log.info({ path: join(dir, name) }, 'removing a leftover of an earlier attempt')
+    await removeTree(join(dir, name))
   }
 }
 
@@ -141,67 +166,19 @@ async function conflicts(staging: string, target: string, limit: number): Promis
   return found
 }
 
-type JournalEntry = { kind: 'added'; path: string } | { kind: 'replaced'; path: string; aside: string } | { kind: 'mode'; path: string; mode: number }
-
-/** Moves the staged entries into the target, moving replaced paths aside; undoes everything on error. */
-async function moveIntoTarget(staging: string, target: string, aside: string, log: Logger): Promise<void> {
-  const journal: JournalEntry[] = []
-  async function moveAside(rel: string) {
-    const to = join(aside, rel)
-    await mkdir(dirname(to), { recursive: true })
-    await rename(join(target, rel), to)
-    journal.push({ kind: 'replaced', path: join(target, rel), aside: to })
-  }
-  async function apply(rel: string): Promise<void> {
-    for (const name of await readdir(join(staging, rel))) {
-      const r = rel === '' ? name : `${rel}/${name}`
-      const staged = await lstat(join(staging, r))
-      const existing = await lstatOrNull(join(target, r))
-      if (staged.isDirectory() && existing?.isDirectory()) {
-        journal.push({ kind: 'mode', path: join(target, r), mode: existing.mode & 0o7777 })
-        await chmod(join(target, r), staged.mode & 0o7777)
-        await apply(r)
-        continue
-      }
-      // Never follow anything already in the target: a symlink or file in the way is moved aside.
-      if (existing) await moveAside(r)
-      await rename(join(staging, r), join(target, r))
-      journal.push({ kind: 'added', path: join(target, r) })
-    }
-  }
-  try {
-    await apply('')
-  } catch (error) {
-    log.error({ err: error }, 'moving restored files into the target failed; rolling back')
-    try {
-      for (const entry of journal.reverse()) {
-        if (entry.kind === 'added') await rm(entry.path, { recursive: true, force: true })
-        else if (entry.kind === 'replaced') await rename(entry.aside, entry.path)
-        else await chmod(entry.path, entry.mode)
-      }
-    } catch (rollbackError) {
-      throw new RollbackFailedError(aside, rollbackError)
-    }
-    const reason = error instanceof Error ? error.message : String(error)
-    throw restoreError('restore_tool_failed', `Moving the restored files into ${target} failed (${reason}); the target was rolled back.`, error)
-  }
-}
-
-class RollbackFailedError extends Error {
-  constructor(aside: string, cause: unknown) {
-    super(`rolling back a failed file move failed; the replaced originals are kept in ${aside}`, { cause })
-    this.name = 'RollbackFailedError'
-  }
-}
-
-export async function restoreFiles(params: FileRestoreParams): Promise<void> {
+export async function restoreFiles(params: FileRestoreParams): Promise<FileRestoreResult> {
   const { log } = params
   const target = await checkTargetPath(params.targetPath, params.roots)
+  const afterComplete = async () => {
+    params.failpoint('files.switch', 7)
+    await clearSwitchJournal(target, params.restoreId)
+    params.failpoint('files.switch', 8)
+  }
   await mkdir(dirname(target), { recursive: true })
+  // An earlier attempt that died after committing its switch: the restored tree is complete, finish it.
+  if (await finishSwitch(target, params.restoreId, log)) return { finishedEarlierSwitch: true, afterComplete }
   await cleanupFileLeftovers(target, params.restoreId, log)
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
-  const aside = `${staging}.old`
-  let keepAside = false
   try {
     const guard = new TarGuard()
     const input = await params.openInput()
@@ -233,22 +210,29 @@ export async function restoreFiles(params: FileRestoreParams): Promise<void> {
         )
       }
     }
-    await params.beforeMove()
-    if (!targetInfo) {
+    if (targetInfo) {
+      // The target directory itself keeps its mode (and owner); it becomes the staging directory.
+      await chmod(staging, 0o700)
+      const carried = await carryOverUntouched(target, staging, targetInfo, params.signal)
+      log.info(carried, 'untouched paths of the target carried over into the staging tree')
+      if (process.getuid?.() === 0) await lchown(staging, targetInfo.uid, targetInfo.gid)
+      await chmod(staging, targetInfo.mode & 0o7777)
+    } else {
       await chmod(staging, guard.rootMode ?? 0o755)
-      await rename(staging, target)
-      return
     }
-    try {
-      await moveIntoTarget(staging, target, aside, log)
-    } catch (error) {
-      keepAside = error instanceof RollbackFailedError
-      throw error
-    }
+    await params.beforeMove()
+    await commitSwitch({
+      target,
+      staging,
+      restoreId: params.restoreId,
+      attempt: params.attempt,
+      hadTarget: targetInfo !== null,
+      failpoint: params.failpoint,
+      log,
+    })
+    return { finishedEarlierSwitch: false, afterComplete }
   } finally {
-    await rm(staging, { recursive: true, force: true })
-    // After a failed move whose rollback failed too, the replaced originals stay aside for recovery.
-    if (keepAside) log.error({ aside }, 'replaced files were kept aside for manual recovery')
-    else await rm(aside, { recursive: true, force: true })
+    // After the switch staging is the target; a journal left by a switch that could not be undone names it.
+    if (!(await hasSwitchJournal(target, params.restoreId))) await removeTree(staging)
   }
 }
