@@ -389,6 +389,7 @@ export interface components {
             format: "pg_custom" | "pg_tar" | "pg_plain" | "pg_plain_gz" | "tar" | "tar_gz";
             /** Format: uuid */
             id: string;
+            manifest: components["schemas"]["BackupManifest"] | null;
             /** Format: uuid */
             planId: string;
             planName: string;
@@ -396,6 +397,11 @@ export interface components {
             sizeBytes: number | null;
             /** @description Set on base snapshots of real-time plans; null otherwise. */
             snapshotLsn: string | null;
+            /**
+             * @description producer: registered by the backup producer; upload: uploaded through POST /v1/plans/{id}/uploads.
+             * @enum {string}
+             */
+            source: "producer" | "upload";
             startedAt: string | null;
             /** @enum {string} */
             status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
@@ -405,6 +411,7 @@ export interface components {
             completedAt?: string | null;
             /** @enum {string} */
             format: "pg_custom" | "pg_tar" | "pg_plain" | "pg_plain_gz" | "tar" | "tar_gz";
+            manifest?: components["schemas"]["BackupManifestInput"] | null;
             /** Format: uuid */
             planId: string;
             sha256?: string | null;
@@ -433,6 +440,7 @@ export interface components {
             format: "pg_custom" | "pg_tar" | "pg_plain" | "pg_plain_gz" | "tar" | "tar_gz";
             /** Format: uuid */
             id: string;
+            manifest: components["schemas"]["BackupManifest"] | null;
             plan: components["schemas"]["Plan"];
             /** Format: uuid */
             planId: string;
@@ -443,6 +451,11 @@ export interface components {
             sizeBytes: number | null;
             /** @description Set on base snapshots of real-time plans; null otherwise. */
             snapshotLsn: string | null;
+            /**
+             * @description producer: registered by the backup producer; upload: uploaded through POST /v1/plans/{id}/uploads.
+             * @enum {string}
+             */
+            source: "producer" | "upload";
             startedAt: string | null;
             /** @enum {string} */
             status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
@@ -454,6 +467,22 @@ export interface components {
         BackupErrorInput: {
             code: string;
             message: string;
+        };
+        BackupManifest: {
+            tables: components["schemas"]["BackupManifestTable"][];
+        };
+        BackupManifestInput: {
+            tables: components["schemas"]["BackupManifestTableInput"][];
+        };
+        BackupManifestTable: {
+            name: string;
+            rows: number;
+            schema: string;
+        };
+        BackupManifestTableInput: {
+            name: string;
+            rows: number;
+            schema: string;
         };
         BackupPage: {
             items: components["schemas"]["Backup"][];
@@ -477,29 +506,33 @@ export interface components {
             createdAt: string;
             /** Format: uuid */
             destinationId: string;
+            drillSchedule: components["schemas"]["DrillSchedule"] | null;
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            mode: "scheduled" | "realtime";
+            mode: "scheduled" | "realtime" | "manual";
             name: string;
             sourceDatabase: string;
             sourceServerId: string | null;
             /** @constant */
             type: "database";
+            verification: components["schemas"]["PlanVerification"] | null;
         };
         DatabasePlanCreate: {
             /** Format: uuid */
             destinationId: string;
+            drillSchedule?: components["schemas"]["DrillScheduleInput"] | null;
             /**
              * @default scheduled
              * @enum {string}
              */
-            mode?: "scheduled" | "realtime";
+            mode?: "scheduled" | "realtime" | "manual";
             name: string;
             sourceDatabase: string;
             sourceServerId?: string | null;
             /** @constant */
             type: "database";
+            verification?: components["schemas"]["PlanVerificationInput"] | null;
         };
         Destination: components["schemas"]["S3Destination"] | components["schemas"]["LocalDestination"];
         DestinationCreate: components["schemas"]["S3DestinationCreate"] | components["schemas"]["LocalDestinationCreate"];
@@ -522,6 +555,28 @@ export interface components {
             /** @description Write-only; stored encrypted. */
             secretAccessKey?: string;
         };
+        DrillSchedule: {
+            /** @description Five-field cron expression, e.g. `0 3 * * *`. */
+            cron: string;
+            /**
+             * Format: uuid
+             * @description Database plans: the server the scratch database is created on.
+             */
+            serverId: string;
+            /** @default UTC */
+            timezone: string;
+        };
+        DrillScheduleInput: {
+            /** @description Five-field cron expression, e.g. `0 3 * * *`. */
+            cron: string;
+            /**
+             * Format: uuid
+             * @description Database plans: the server the scratch database is created on.
+             */
+            serverId: string;
+            /** @default UTC */
+            timezone?: string;
+        };
         FilesPlan: {
             /**
              * Format: date-time
@@ -530,23 +585,26 @@ export interface components {
             createdAt: string;
             /** Format: uuid */
             destinationId: string;
+            drillSchedule: components["schemas"]["DrillSchedule"] | null;
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            mode: "scheduled" | "realtime";
+            mode: "scheduled" | "realtime" | "manual";
             name: string;
             sourcePath: string;
             /** @constant */
             type: "files";
+            verification: components["schemas"]["PlanVerification"] | null;
         };
         FilesPlanCreate: {
             /** Format: uuid */
             destinationId: string;
+            drillSchedule?: components["schemas"]["DrillScheduleInput"] | null;
             /**
              * @default scheduled
              * @enum {string}
              */
-            mode?: "scheduled" | "realtime";
+            mode?: "scheduled" | "realtime" | "manual";
             name: string;
             /** Format: starts_with */
             sourcePath: string;
@@ -556,6 +614,21 @@ export interface components {
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
+        };
+        LastDrill: {
+            /** @description startedAt − backupCompletedAt is the age of the data the drill proved restorable. */
+            backupCompletedAt: string | null;
+            /** Format: uuid */
+            backupId: string;
+            completedAt: string | null;
+            /** @description Measured recovery time: completedAt − startedAt. */
+            durationSeconds: number | null;
+            /** Format: uuid */
+            restoreId: string;
+            startedAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "in_progress" | "completed" | "failed";
+            verification: components["schemas"]["RestoreVerification"] | null;
         };
         LocalDestination: {
             /**
@@ -608,16 +681,19 @@ export interface components {
             createdAt: string;
             /** Format: uuid */
             destinationId: string;
+            drillSchedule: components["schemas"]["DrillSchedule"] | null;
             /** Format: uuid */
             id: string;
+            lastDrill: components["schemas"]["LastDrill"] | null;
             /** @enum {string} */
-            mode: "scheduled" | "realtime";
+            mode: "scheduled" | "realtime" | "manual";
             name: string;
             restoreSummary: components["schemas"]["RestoreSummary"];
             sourceDatabase: string;
             sourceServerId: string | null;
             /** @constant */
             type: "database";
+            verification: components["schemas"]["PlanVerification"] | null;
         } | {
             /**
              * Format: date-time
@@ -626,15 +702,18 @@ export interface components {
             createdAt: string;
             /** Format: uuid */
             destinationId: string;
+            drillSchedule: components["schemas"]["DrillSchedule"] | null;
             /** Format: uuid */
             id: string;
+            lastDrill: components["schemas"]["LastDrill"] | null;
             /** @enum {string} */
-            mode: "scheduled" | "realtime";
+            mode: "scheduled" | "realtime" | "manual";
             name: string;
             restoreSummary: components["schemas"]["RestoreSummary"];
             sourcePath: string;
             /** @constant */
             type: "files";
+            verification: components["schemas"]["PlanVerification"] | null;
         };
         PlanPage: {
             items: components["schemas"]["Plan"][];
@@ -652,6 +731,20 @@ export interface components {
             segmentCount: number;
             snapshots: components["schemas"]["StreamSnapshot"][];
         };
+        PlanVerification: {
+            checks: components["schemas"]["PlanVerificationCheck"][];
+        };
+        PlanVerificationCheck: {
+            name: string;
+            sql: string;
+        };
+        PlanVerificationCheckInput: {
+            name: string;
+            sql: string;
+        };
+        PlanVerificationInput: {
+            checks: components["schemas"]["PlanVerificationCheckInput"][];
+        };
         PointInTime: {
             appliedCommitAt: string | null;
             appliedLsn: string | null;
@@ -664,6 +757,11 @@ export interface components {
             targetTime: string;
         };
         PointInTimeRestoreStart: {
+            /**
+             * @description Preview only: checks, change list, base snapshot and segments; the target is never touched.
+             * @default false
+             */
+            dryRun?: boolean;
             /** @default false */
             overwrite?: boolean;
             /** @description Default the plan's source database. */
@@ -675,6 +773,18 @@ export interface components {
              * @description The moment to restore to, inclusive: every transaction committed at or before it is applied.
              */
             targetTime: string;
+            /**
+             * @description false skips verification (the record says `skipped`).
+             * @default true
+             */
+            verify?: boolean;
+        };
+        PreflightCheck: {
+            message: string;
+            /** @description artifact_readable, target_reachable, dump_version, target_state, roles, extensions, permissions, sessions, staging_space, target_path, archive_members, disk_space, include. */
+            name: string;
+            /** @enum {string} */
+            status: "passed" | "warning" | "failed";
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -682,7 +792,7 @@ export interface components {
              * @description Stable machine-readable error code.
              * @enum {string}
              */
-            code: "unauthorized" | "forbidden" | "not_found" | "validation_failed" | "backup_not_restorable" | "target_required" | "idempotency_conflict" | "conflict" | "destination_in_use" | "plan_not_realtime" | "target_time_out_of_range" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "not_ready" | "service_unavailable" | "internal_error";
+            code: "unauthorized" | "forbidden" | "not_found" | "validation_failed" | "backup_not_restorable" | "target_required" | "idempotency_conflict" | "conflict" | "destination_in_use" | "plan_not_realtime" | "target_time_out_of_range" | "restore_finished" | "partial_unsupported" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "not_ready" | "service_unavailable" | "internal_error";
             detail: string;
             /** @description Per-field problems (validation_failed). */
             errors?: components["schemas"]["ProblemFieldError"][];
@@ -729,51 +839,133 @@ export interface components {
         Restore: {
             /** Format: uuid */
             backupId: string;
+            cancelRequestedAt: string | null;
+            /** @description Preflight checks as they complete; [] until they ran. */
+            checks: components["schemas"]["PreflightCheck"][];
             completedAt: string | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp (microsecond precision where the database has it).
              */
             createdAt: string;
+            /** @description A restore drill into a scratch target (POST /v1/plans/{id}/drills). */
+            drill: boolean;
+            /** @description A preview: runs the preflight checks and computes `preview`, never touches the target. */
+            dryRun: boolean;
             error: components["schemas"]["RestoreError"] | null;
             /** Format: uuid */
             id: string;
+            /** @description A partial restore: what was selected; null for a whole restore. */
+            include: components["schemas"]["RestoreInclude"] | null;
             /** Format: uuid */
             planId: string;
             /** @description Set for point-in-time restores; null for every other restore. */
             pointInTime: components["schemas"]["PointInTime"] | null;
-            progress: {
-                bytesDone: number;
-                bytesTotal: number | null;
-            };
+            /** @description Dry runs only; null for real restores. */
+            preview: components["schemas"]["RestorePreview"] | null;
+            progress: components["schemas"]["RestoreProgress"];
             startedAt: string | null;
             /** @enum {string} */
             status: "pending" | "in_progress" | "completed" | "failed";
             target: components["schemas"]["RestoreTarget"];
+            /** @description Partial database restores: the new schema the selected tables land in. */
+            targetSchema: string | null;
             triggeredBy: {
                 email: string;
                 /** Format: uuid */
                 userId: string;
             };
+            /** @description null while not yet run. */
+            verification: components["schemas"]["RestoreVerification"] | null;
         };
         RestoreError: {
             code: string;
             message: string;
+        };
+        RestoreInclude: {
+            /** @description Relative paths inside the archive; a directory selects everything below it. */
+            paths?: string[];
+            schemas?: string[];
+            /** @description `schema.table`; quote a part that contains a dot with double quotes. */
+            tables?: string[];
+        };
+        RestoreIncludeInput: {
+            /** @description Relative paths inside the archive; a directory selects everything below it. */
+            paths?: string[];
+            schemas?: string[];
+            /** @description `schema.table`; quote a part that contains a dot with double quotes. */
+            tables?: string[];
         };
         RestorePage: {
             items: components["schemas"]["Restore"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             nextCursor: string | null;
         };
+        RestorePreview: {
+            /** @description Bytes the staging copy needs (estimated from the artifact). */
+            bytesNeeded: number | null;
+            /** @description null for a plain-SQL dump, which has no table of contents. */
+            changes: {
+                create: number;
+                drop: number;
+                items: components["schemas"]["RestorePreviewItem"][];
+                replace: number;
+                truncated: boolean;
+            } | null;
+            /** @description Point-in-time previews: the base snapshot and the change-stream segments the replay would apply. */
+            pointInTime?: {
+                baseBackupId: string;
+                firstLsn: string | null;
+                lastLsn: string | null;
+                segments: number;
+            } | null;
+            /**
+             * @description blocked when a preflight check failed.
+             * @enum {string}
+             */
+            verdict: "ready" | "blocked";
+        };
+        RestorePreviewItem: {
+            /** @enum {string} */
+            action: "create" | "replace" | "drop";
+            /** @description schema, table, view, materialized_view, sequence, function, type, extension, index, trigger, …; files: file, dir, symlink. */
+            kind: string;
+            /** @description Schema-qualified for database objects; the relative path for files. */
+            name: string;
+            /** @description The target table's current row estimate; null for other kinds. */
+            rowsNow: number | null;
+        };
+        RestoreProgress: {
+            bytesDone: number;
+            bytesTotal: number | null;
+            /** @description Estimated seconds left, from bytes and rate; null when unknown. */
+            etaSeconds: number | null;
+            /** @description What the runner is doing; null while pending and once terminal. */
+            stage: ("preflight" | "restore" | "replay" | "verify" | "swap") | null;
+        };
         RestoreStart: {
+            /**
+             * @description Preview only: run the preflight checks and compute the change list; the target is never touched.
+             * @default false
+             */
+            dryRun?: boolean;
+            /** @description Restore only these schemas/tables (pg_custom, pg_tar) or paths (files). */
+            include?: components["schemas"]["RestoreIncludeInput"];
             /** @default false */
             overwrite?: boolean;
             /** @description Database backups: default the plan's source database. */
             targetDatabase?: string | null;
             /** @description File backups: absolute directory under RESTORE_PATH_ROOTS; default the plan's source path. */
             targetPath?: string | null;
+            /** @description Partial database restores: land the selected tables in this new schema. */
+            targetSchema?: string | null;
             /** @description Database backups: the server to restore into; default the plan's source server. */
             targetServerId?: string | null;
+            /**
+             * @description false skips verification (the record says `skipped`).
+             * @default true
+             */
+            verify?: boolean;
         };
         RestoreSummary: {
             completed: number;
@@ -789,6 +981,12 @@ export interface components {
             overwrite: boolean;
             path: string | null;
             serverId: string | null;
+        };
+        RestoreVerification: {
+            checks: components["schemas"]["VerificationCheck"][];
+            /** @enum {string} */
+            status: "passed" | "failed" | "skipped";
+            tables: components["schemas"]["VerificationTable"][];
         };
         S3Destination: {
             accessKeyId: string;
@@ -946,6 +1144,18 @@ export interface components {
              */
             completedAt: string;
             snapshotLsn: string;
+        };
+        VerificationCheck: {
+            message: string;
+            name: string;
+            /** @enum {string} */
+            status: "passed" | "failed";
+        };
+        VerificationTable: {
+            expectedRows: number | null;
+            name: string;
+            rows: number;
+            schema: string;
         };
     };
     responses: never;
@@ -1369,6 +1579,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page `nextCursor`. */
                 cursor?: string;
+                /** @description true: only previews; false: only real restores. */
+                dryRun?: "true" | "false";
             };
             header?: never;
             path: {
@@ -2364,6 +2576,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page `nextCursor`. */
                 cursor?: string;
+                /** @description true: only previews; false: only real restores. */
+                dryRun?: "true" | "false";
             };
             header?: never;
             path: {
@@ -2619,6 +2833,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page `nextCursor`. */
                 cursor?: string;
+                /** @description true: only previews; false: only real restores. */
+                dryRun?: "true" | "false";
                 status?: "pending" | "in_progress" | "completed" | "failed";
                 planId?: string;
                 backupId?: string;

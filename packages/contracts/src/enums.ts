@@ -28,9 +28,28 @@ export const PLAN_TYPES = ['database', 'files'] as const
 export const planTypeSchema = z.enum(PLAN_TYPES)
 export type PlanType = (typeof PLAN_TYPES)[number]
 
-export const PLAN_MODES = ['scheduled', 'realtime'] as const
+// `manual`: backups come only from uploads (POST /v1/plans/{id}/uploads).
+export const PLAN_MODES = ['scheduled', 'realtime', 'manual'] as const
 export const planModeSchema = z.enum(PLAN_MODES)
 export type PlanMode = (typeof PLAN_MODES)[number]
+
+/** Where a backup came from: registered by the backup producer, or uploaded through the API. */
+export const BACKUP_SOURCES = ['producer', 'upload'] as const
+export const backupSourceSchema = z.enum(BACKUP_SOURCES)
+export type BackupSource = (typeof BACKUP_SOURCES)[number]
+
+/** What a running restore is doing (`progress.stage`); null while pending and once terminal. */
+export const RESTORE_STAGES = ['preflight', 'restore', 'replay', 'verify', 'swap'] as const
+export const restoreStageSchema = z.enum(RESTORE_STAGES)
+export type RestoreStage = (typeof RESTORE_STAGES)[number]
+
+export const CHECK_STATUSES = ['passed', 'warning', 'failed'] as const
+export const checkStatusSchema = z.enum(CHECK_STATUSES)
+export type CheckStatus = (typeof CHECK_STATUSES)[number]
+
+export const WEBHOOK_EVENTS = ['restore.started', 'restore.completed', 'restore.failed', 'drill.completed', 'drill.failed'] as const
+export const webhookEventSchema = z.enum(WEBHOOK_EVENTS)
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
 
 export const DESTINATION_TYPES = ['s3', 'local'] as const
 export const destinationTypeSchema = z.enum(DESTINATION_TYPES)

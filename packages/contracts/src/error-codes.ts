@@ -13,6 +13,10 @@ export const API_ERROR_STATUS = {
   destination_in_use: 409,
   plan_not_realtime: 409,
   target_time_out_of_range: 422,
+  // Cancel of a restore that already ended.
+  restore_finished: 409,
+  // A partial restore of a dump without a table of contents (plain SQL).
+  partial_unsupported: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
   // Too many failed authentications from one address; Retry-After says when to try again.
@@ -41,6 +45,14 @@ export const RESTORE_ERROR_CODES = [
   'insufficient_space',
   // A point-in-time replay met a change the restored schema cannot take (DDL after the snapshot).
   'stream_schema_mismatch',
+  // A preflight check failed (the message names each failed check); the target was not touched.
+  'preflight_failed',
+  // A verification check or row count failed after the restore into staging; the target was not touched.
+  'verification_failed',
+  // Cancelled on request before the swap began; the target was not touched.
+  'cancelled',
+  // A partial restore would replace tables that objects outside the selection depend on.
+  'dependent_objects',
   'internal_error',
 ] as const
 export type RestoreErrorCode = (typeof RESTORE_ERROR_CODES)[number]

@@ -4,20 +4,30 @@
 
 import {
   BACKUP_FORMATS,
+  BACKUP_SOURCES,
   BACKUP_STATUSES,
+  type BackupManifest,
   DESTINATION_TYPES,
+  type DrillSchedule,
   PLAN_MODES,
   PLAN_TYPES,
+  type PlanVerification,
+  type PreflightCheck,
   RESTORE_ERROR_CODES,
+  RESTORE_STAGES,
   RESTORE_STATUS,
   RESTORE_STATUSES,
+  type RestoreInclude,
+  type RestorePreview,
+  type RestoreVerification,
   ROLES,
   SERVER_ENGINES,
   SSL_MODES,
   STREAM_COMPRESSIONS,
+  WEBHOOK_EVENTS,
 } from '@devpilot/contracts'
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** `col IN ('a', 'b')` built from a contracts array, so the database and the code share one list. */
 function oneOf(column: string, values: readonly string[]) {
@@ -29,6 +39,10 @@ export const pgLsn = customType<{ data: string; driverData: string }>({ dataType
 
 /** The partial-index condition of a running restore (`status = 'in_progress'`). */
 const activeRestore = sql.raw(`status = '${RESTORE_STATUS.in_progress}'`)
+/** A running restore that holds its target: dry runs never lock, wait for or change a target. */
+const activeTargetRestore = sql.raw(`status = '${RESTORE_STATUS.in_progress}' AND NOT dry_run`)
+/** A drill not yet finished: never two of one plan at once. */
+const openDrill = sql.raw(`drill AND status IN ('${RESTORE_STATUS.pending}', '${RESTORE_STATUS.in_progress}')`)
 
 const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow()
@@ -154,6 +168,10 @@ export const plans = pgTable(
     destinationId: uuid('destination_id')
       .notNull()
       .references(() => destinations.id),
+    /** The plan's verification checks (DESIGN.md "Verification"), validated by contracts before they are stored. */
+    verification: jsonb('verification').$type<PlanVerification>(),
+    /** When drills run on their own (pg-boss cron, schedule name `drill:<plan id>`). */
+    drillSchedule: jsonb('drill_schedule').$type<DrillSchedule>(),
     createdAt: createdAt(),
   },
   (t) => [
@@ -188,6 +206,9 @@ export const backups = pgTable(
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
     snapshotLsn: pgLsn('snapshot_lsn'),
+    source: text('source', { enum: BACKUP_SOURCES }).notNull().default('producer'),
+    /** Exact row counts the producer took inside the dump's snapshot. */
+    manifest: jsonb('manifest').$type<BackupManifest>(),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     createdAt: createdAt(),
@@ -201,6 +222,7 @@ export const backups = pgTable(
     index('backups_artifact_key_trgm_idx').using('gin', sql`${t.artifactKey} gin_trgm_ops`),
     check('backups_status_check', oneOf('status', BACKUP_STATUSES)),
     check('backups_format_check', oneOf('format', BACKUP_FORMATS)),
+    check('backups_source_check', oneOf('source', BACKUP_SOURCES)),
     check('backups_size_check', sql`${t.sizeBytes} IS NULL OR ${t.sizeBytes} >= 0`),
     check('backups_sha256_check', sql`${t.sha256} IS NULL OR ${t.sha256} ~ '^[0-9a-f]{64}$'`),
     check('backups_completed_check', sql`${t.status} <> 'completed' OR ${t.completedAt} IS NOT NULL`),
@@ -246,6 +268,20 @@ export const restores = pgTable(
     pitTargetTime: ts('pit_target_time'),
     pitAppliedLsn: pgLsn('pit_applied_lsn'),
     pitAppliedCommitAt: ts('pit_applied_commit_at'),
+    /** Request: a preview (never touches the target), a drill (scratch target), verification wanted, a partial selection. */
+    dryRun: boolean('dry_run').notNull().default(false),
+    drill: boolean('drill').notNull().default(false),
+    verify: boolean('verify').notNull().default(true),
+    include: jsonb('include').$type<RestoreInclude>(),
+    targetSchema: text('target_schema'),
+    /** Outcome, written by the runner as it goes. */
+    checks: jsonb('checks').$type<PreflightCheck[]>().notNull().default(sql`'[]'::jsonb`),
+    preview: jsonb('preview').$type<RestorePreview>(),
+    verification: jsonb('verification').$type<RestoreVerification>(),
+    stage: text('stage', { enum: RESTORE_STAGES }),
+    etaSeconds: integer('eta_seconds'),
+    /** Set by POST /v1/restores/{id}/cancel; the owning runner stops before the swap. */
+    cancelRequestedAt: ts('cancel_requested_at'),
   },
   (t) => [
     index('restores_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
@@ -254,8 +290,9 @@ export const restores = pgTable(
     index('restores_status_created_idx').on(t.workspaceId, t.status, t.createdAt.desc(), t.id.desc()),
     index('restores_heartbeat_idx').on(t.heartbeatAt).where(activeRestore),
     // One active restore per target, across every runner: the second claimant's UPDATE fails here.
-    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(activeRestore),
-    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(activeRestore),
+    uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(activeTargetRestore),
+    uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(activeTargetRestore),
+    uniqueIndex('restores_open_drill_key').on(t.planId).where(openDrill),
     uniqueIndex('restores_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
     check('restores_status_check', oneOf('status', RESTORE_STATUSES)),
     check('restores_error_code_check', sql`${t.errorCode} IS NULL OR ${oneOf('error_code', RESTORE_ERROR_CODES)}`),
@@ -277,6 +314,11 @@ export const restores = pgTable(
     check('restores_attempt_check', sql`attempt >= 0`),
     check('restores_pit_check', sql`pit_target_time IS NOT NULL OR (pit_applied_lsn IS NULL AND pit_applied_commit_at IS NULL)`),
     check('restores_pit_target_check', sql`pit_target_time IS NULL OR target_path IS NULL`),
+    check('restores_stage_check', sql`${t.stage} IS NULL OR ${oneOf('stage', RESTORE_STAGES)}`),
+    check('restores_eta_check', sql`eta_seconds IS NULL OR eta_seconds >= 0`),
+    check('restores_checks_array_check', sql`jsonb_typeof(checks) = 'array'`),
+    check('restores_preview_dry_run_check', sql`preview IS NULL OR dry_run`),
+    check('restores_dry_run_drill_check', sql`NOT (dry_run AND drill)`),
   ],
 )
 
@@ -334,4 +376,56 @@ export const restoreTransitions = pgTable(
     at: timestamp('at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [index('restore_transitions_restore_idx').on(t.restoreId, t.id)],
+)
+
+/** Workspace webhooks (DESIGN.md "Webhooks"): the signing secret is encrypted at rest and never shown again. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    url: text('url').notNull(),
+    events: text('events', { enum: WEBHOOK_EVENTS }).array().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** AES-256-GCM ciphertext (packages/secrets) of the `whsec_…` signing secret. */
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    index('webhooks_workspace_created_idx').on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    check('webhooks_secret_ciphertext_check', sql`${t.secretCiphertext} LIKE 'v1.%'`),
+    check('webhooks_events_check', sql`cardinality(events) > 0`),
+  ],
+)
+
+/** One row per delivery attempt of one event to one webhook: the delivery log. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id),
+    /** The Standard Webhooks `webhook-id`: the same for every attempt of one event. */
+    messageId: text('message_id').notNull(),
+    event: text('event', { enum: WEBHOOK_EVENTS }).notNull(),
+    restoreId: uuid('restore_id').references(() => restores.id),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('webhook_deliveries_webhook_created_idx').on(t.webhookId, t.createdAt.desc(), t.id.desc()),
+    check('webhook_deliveries_event_check', oneOf('event', WEBHOOK_EVENTS)),
+    check('webhook_deliveries_attempt_check', sql`attempt >= 1`),
+  ],
 )

@@ -22,6 +22,8 @@ const TITLES: Record<ApiErrorCode, string> = {
   destination_in_use: 'Destination in use',
   plan_not_realtime: 'Plan is not real-time',
   target_time_out_of_range: 'Target time out of range',
+  restore_finished: 'Restore already finished',
+  partial_unsupported: 'Partial restore not supported for this format',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   not_ready: 'Not ready',

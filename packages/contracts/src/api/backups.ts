@@ -1,7 +1,7 @@
 // Backup runs: registered and moved along by the backup producer's integration, listed as the
 // backup history, and shown in detail with their plan, destination and restore history.
 import { z } from 'zod'
-import { backupFormatSchema, backupStatusSchema } from '../enums.js'
+import { backupFormatSchema, backupSourceSchema, backupStatusSchema } from '../enums.js'
 import { idSchema, pageSchema, paginationQuerySchema, timestampSchema } from './common.js'
 import { destinationSchema } from './destinations.js'
 import { planSchema } from './plans.js'
@@ -11,6 +11,22 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex char
 const lsn = z.string().regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, 'must be a PostgreSQL LSN like 0/1924858')
 
 export const backupErrorSchema = z.object({ code: z.string().min(1).max(100), message: z.string().min(1).max(4000) }).meta({ id: 'BackupError' })
+
+/** Exact row counts the producer took inside the dump's snapshot; verification compares the restore with them. */
+export const backupManifestSchema = z
+  .object({
+    tables: z
+      .array(
+        z
+          .object({ schema: z.string().min(1).max(63), name: z.string().min(1).max(63), rows: z.number().int().min(0) })
+          .strict()
+          .meta({ id: 'BackupManifestTable' }),
+      )
+      .max(100_000),
+  })
+  .strict()
+  .meta({ id: 'BackupManifest' })
+export type BackupManifest = z.infer<typeof backupManifestSchema>
 
 export const backupSchema = z
   .object({
@@ -28,6 +44,8 @@ export const backupSchema = z
     startedAt: timestampSchema.nullable(),
     completedAt: timestampSchema.nullable(),
     error: backupErrorSchema.nullable(),
+    source: backupSourceSchema.describe('producer: registered by the backup producer; upload: uploaded through POST /v1/plans/{id}/uploads.'),
+    manifest: backupManifestSchema.nullable(),
   })
   .meta({ id: 'Backup' })
 export type Backup = z.infer<typeof backupSchema>
@@ -52,6 +70,7 @@ export const createBackupSchema = z
     snapshotLsn: lsn.nullable().optional(),
     startedAt: timestampSchema.nullable().optional(),
     completedAt: timestampSchema.nullable().optional(),
+    manifest: backupManifestSchema.nullable().optional(),
   })
   .strict()
   .meta({ id: 'BackupCreate' })

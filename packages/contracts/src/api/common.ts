@@ -6,6 +6,9 @@ import { API_ERROR_STATUS } from '../error-codes.js'
 export const idSchema = z.uuid()
 export const timestampSchema = z.iso.datetime({ offset: true }).describe('ISO-8601 UTC timestamp (microsecond precision where the database has it).')
 
+/** A query-string boolean: exactly `true` or `false`. */
+export const booleanQuerySchema = z.enum(['true', 'false']).transform((v) => v === 'true')
+
 export const idParamsSchema = z.object({ id: idSchema })
 export type IdParams = z.infer<typeof idParamsSchema>
 

@@ -85,6 +85,8 @@ export const startPointInTimeRestoreSchema = z
     targetServerId: idSchema.nullable().optional().describe("Default the plan's source server."),
     targetDatabase: databaseNameSchema.nullable().optional().describe("Default the plan's source database."),
     overwrite: z.boolean().default(false),
+    dryRun: z.boolean().default(false).describe('Preview only: checks, change list, base snapshot and segments; the target is never touched.'),
+    verify: z.boolean().default(true).describe('false skips verification (the record says `skipped`).'),
   })
   .strict()
   .meta({ id: 'PointInTimeRestoreStart' })

@@ -55,6 +55,8 @@ const backupColumns = {
   sizeBytes: backups.sizeBytes,
   sha256: backups.sha256,
   snapshotLsn: backups.snapshotLsn,
+  source: backups.source,
+  manifest: backups.manifest,
   errorCode: backups.errorCode,
   errorMessage: backups.errorMessage,
   createdAt: backups.createdAt,

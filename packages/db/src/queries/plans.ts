@@ -1,9 +1,9 @@
 // Backup plans: what is backed up (a server's database or a path), how, and where to; and the
 // per-plan restore summary aggregated over every backup of the plan.
-import { type CreatePlan, type Page, type Plan, type PlanMode, RESTORE_STATUS, type RestoreSummary } from '@devpilot/contracts'
+import { type CreatePlan, type LastDrill, type Page, type Plan, type PlanMode, RESTORE_STATUS, type RestoreSummary } from '@devpilot/contracts'
 import { and, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
-import { plans, restores } from '../schema.js'
+import { backups, plans, restores } from '../schema.js'
 import { afterCursor, newestFirst, type PageParams, toPage } from './pagination.js'
 import { hasStatus } from './restore-status.js'
 
@@ -38,6 +38,8 @@ export const planColumns = {
   sourceDatabase: plans.sourceDatabase,
   sourcePath: plans.sourcePath,
   destinationId: plans.destinationId,
+  verification: plans.verification,
+  drillSchedule: plans.drillSchedule,
   createdAt: plans.createdAt,
 }
 function selectPlans(db: Db) {
@@ -46,7 +48,15 @@ function selectPlans(db: Db) {
 type PlanRow = Awaited<ReturnType<typeof selectPlans>>[number]
 
 export function toPlan(row: PlanRow): Plan {
-  const base = { id: row.id, name: row.name, destinationId: row.destinationId, mode: row.mode, createdAt: isoTimestamp(row.createdAt) }
+  const base = {
+    id: row.id,
+    name: row.name,
+    destinationId: row.destinationId,
+    mode: row.mode,
+    createdAt: isoTimestamp(row.createdAt),
+    verification: row.verification,
+    drillSchedule: row.drillSchedule,
+  }
   return row.type === 'files'
     ? { ...base, type: 'files', sourcePath: row.sourcePath ?? '' }
     : { ...base, type: 'database', sourceServerId: row.sourceServerId, sourceDatabase: row.sourceDatabase ?? '' }
@@ -89,7 +99,8 @@ export async function planRestoreSummary(db: Db, params: { workspaceId: string; 
       lastRestoreAt: sql<string | null>`max(${restores.createdAt})::text`,
     })
     .from(restores)
-    .where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.planId, params.planId)))
+    // Real restores only: previews and drills are listed with the rest but never counted here.
+    .where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.planId, params.planId), eq(restores.dryRun, false), eq(restores.drill, false)))
   return {
     total: row?.total ?? 0,
     pending: row?.pending ?? 0,
@@ -97,5 +108,32 @@ export async function planRestoreSummary(db: Db, params: { workspaceId: string; 
     completed: row?.completed ?? 0,
     failed: row?.failed ?? 0,
     lastRestoreAt: isoTimestamp(row?.lastRestoreAt ?? null),
+  }
+}
+
+/** The plan's newest drill (DESIGN.md "Drills"): its measured recovery time and the age of the data it proved. */
+export async function planLastDrill(db: Db, params: { workspaceId: string; planId: string }): Promise<LastDrill | null> {
+  const [row] = await db
+    .select({
+      restoreId: restores.id,
+      status: restores.status,
+      startedAt: restores.startedAt,
+      completedAt: restores.completedAt,
+      durationSeconds: sql<number | null>`extract(epoch FROM ${restores.completedAt} - ${restores.startedAt})::float8`,
+      backupId: restores.backupId,
+      backupCompletedAt: backups.completedAt,
+      verification: restores.verification,
+    })
+    .from(restores)
+    .innerJoin(backups, eq(backups.id, restores.backupId))
+    .where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.planId, params.planId), eq(restores.drill, true)))
+    .orderBy(...newestFirst(restores.createdAt, restores.id))
+    .limit(1)
+  if (!row) return null
+  return {
+    ...row,
+    startedAt: isoTimestamp(row.startedAt),
+    completedAt: isoTimestamp(row.completedAt),
+    backupCompletedAt: isoTimestamp(row.backupCompletedAt),
   }
 }

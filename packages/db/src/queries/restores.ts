@@ -1,7 +1,7 @@
 // Restore records as the API reads and creates them. Creation takes a postgres.js transaction so
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
-import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreStatus } from '@devpilot/contracts'
+import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreInclude, type RestoreStatus } from '@devpilot/contracts'
 import { and, eq } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
@@ -30,6 +30,16 @@ const restoreColumns = {
   pitTargetTime: restores.pitTargetTime,
   pitAppliedLsn: restores.pitAppliedLsn,
   pitAppliedCommitAt: restores.pitAppliedCommitAt,
+  dryRun: restores.dryRun,
+  drill: restores.drill,
+  include: restores.include,
+  targetSchema: restores.targetSchema,
+  checks: restores.checks,
+  preview: restores.preview,
+  verification: restores.verification,
+  stage: restores.stage,
+  etaSeconds: restores.etaSeconds,
+  cancelRequestedAt: restores.cancelRequestedAt,
 }
 function selectRestores(db: Db) {
   return db.select(restoreColumns).from(restores).innerJoin(users, eq(users.id, restores.triggeredByUserId))
@@ -48,7 +58,7 @@ function toRestore(row: RestoreRow): Restore {
     startedAt: isoTimestamp(row.startedAt),
     completedAt: isoTimestamp(row.completedAt),
     error: row.errorCode !== null ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
-    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal },
+    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: row.stage, etaSeconds: row.etaSeconds },
     // A point-in-time restore restores its backup (the base snapshot) and replays up to the target time.
     pointInTime:
       row.pitTargetTime !== null
@@ -59,6 +69,14 @@ function toRestore(row: RestoreRow): Restore {
             appliedCommitAt: isoTimestamp(row.pitAppliedCommitAt),
           }
         : null,
+    dryRun: row.dryRun,
+    drill: row.drill,
+    checks: row.checks,
+    preview: row.preview,
+    verification: row.verification,
+    cancelRequestedAt: isoTimestamp(row.cancelRequestedAt),
+    include: row.include,
+    targetSchema: row.targetSchema,
   }
 }
 
@@ -75,6 +93,7 @@ export function listRestoresQuery(db: Db, params: { workspaceId: string } & List
         params.status ? eq(restores.status, params.status) : undefined,
         params.planId ? eq(restores.planId, params.planId) : undefined,
         params.backupId ? eq(restores.backupId, params.backupId) : undefined,
+        params.dryRun !== undefined ? eq(restores.dryRun, params.dryRun) : undefined,
         afterCursor(restores.createdAt, restores.id, params.cursor),
       ),
     )
@@ -109,6 +128,11 @@ export interface NewRestore {
   requestFingerprint: string | null
   /** Point-in-time restores only: the moment to replay up to (inclusive). */
   pitTargetTime?: string | null
+  dryRun?: boolean
+  drill?: boolean
+  verify?: boolean
+  include?: RestoreInclude | null
+  targetSchema?: string | null
 }
 
 /**
@@ -120,10 +144,11 @@ export interface NewRestore {
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
-                          overwrite, idempotency_key, request_fingerprint, pit_target_time)
+                          overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, verify, include, target_schema)
     VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
-            ${input.pitTargetTime ?? null})
+            ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.verify ?? true},
+            ${input.include ? tx.json(input.include as postgres.JSONValue) : null}, ${input.targetSchema ?? null})
     RETURNING id`
   if (!row) throw new Error('restore insert returned nothing')
   return row.id

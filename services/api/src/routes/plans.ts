@@ -4,13 +4,13 @@ import {
   createPlanSchema,
   idParamsSchema,
   listPlansQuerySchema,
-  paginationQuerySchema,
   planDetailSchema,
   planPageSchema,
   planSchema,
+  restoreListFilterSchema,
   restorePageSchema,
 } from '@devpilot/contracts'
-import { getPlan, listPlans, listRestores, planRestoreSummary } from '@devpilot/db'
+import { getPlan, listPlans, listRestores, planLastDrill, planRestoreSummary } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { bearerSecurity, principalOf } from '../auth.js'
 import type { AppDeps } from '../deps.js'
@@ -69,7 +69,11 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     async (request) => {
       const { workspaceId } = principalOf(request)
       const plan = found(await getPlan(db, { workspaceId, id: request.params.id }), 'plan')
-      return { ...plan, restoreSummary: await planRestoreSummary(db, { workspaceId, planId: plan.id }) }
+      const [restoreSummary, lastDrill] = await Promise.all([
+        planRestoreSummary(db, { workspaceId, planId: plan.id }),
+        planLastDrill(db, { workspaceId, planId: plan.id }),
+      ])
+      return { ...plan, restoreSummary, lastDrill }
     },
   )
 
@@ -82,7 +86,7 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         tags,
         security: bearerSecurity,
         params: idParamsSchema,
-        querystring: paginationQuerySchema,
+        querystring: restoreListFilterSchema,
         response: { 200: restorePageSchema, ...problemResponses('unauthorized', 'not_found', 'validation_failed') },
       },
     },

@@ -9,6 +9,7 @@ import { found } from '../not-found.js'
 import { createRestore } from './create-restore.js'
 import { checkIdempotency, type StartRestoreResult } from './restore-idempotency.js'
 import { resolveTarget } from './restore-target.js'
+import { refuseUnbuilt } from './start-restore.js'
 
 export async function planStreamWindow(deps: AppDeps, workspaceId: string, planId: string) {
   const { db } = deps.database
@@ -30,6 +31,7 @@ export async function startPointInTimeRestore(
     )
   }
   const { body } = params
+  refuseUnbuilt(body)
   const idempotency = await checkIdempotency(deps, workspaceId, params.idempotencyKey, () => [
     'pitr',
     plan.id,

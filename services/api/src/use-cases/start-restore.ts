@@ -22,6 +22,7 @@ export async function startRestore(
   const { workspaceId } = principal
   const backup = found(await getBackup(db, { workspaceId, id: params.backupId }), 'backup')
   const { body } = params
+  refuseUnbuilt(body)
   const idempotency = await checkIdempotency(deps, workspaceId, params.idempotencyKey, () => [
     backup.id,
     body.targetServerId ?? null,
@@ -43,4 +44,15 @@ export async function startRestore(
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: null,
   })
+}
+
+/**
+ * Request fields the contract already carries but no runner acts on yet: refused, never ignored
+ * (an ignored `include` would restore everything). Each feature removes its line when it lands.
+ */
+export function refuseUnbuilt(body: { dryRun?: boolean; include?: unknown; targetSchema?: string | null }): void {
+  const unbuilt = [body.dryRun ? 'dryRun' : null, body.include !== undefined ? 'include' : null, body.targetSchema ? 'targetSchema' : null].filter(
+    (f): f is string => f !== null,
+  )
+  if (unbuilt.length > 0) throw new AppError('validation_failed', `Not available yet: ${unbuilt.join(', ')}.`)
 }
