@@ -22,6 +22,9 @@ export const apiConfigSchema = z.object({
     .describe('Failed authentications one client address may make per window before it gets 429 (per API process).'),
   AUTH_FAILURE_WINDOW_SECONDS: seconds(60).describe('Length of the window AUTH_FAILURE_LIMIT counts in; a blocked address may try again when it ends.'),
   METRICS_TOKEN: metricsToken,
+  IDEMPOTENCY_KEY_TTL_SECONDS: seconds(86_400).describe(
+    'How long an Idempotency-Key stays bound to the restore it started; after that the same key starts a new restore.',
+  ),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

@@ -27,7 +27,7 @@ import {
   WEBHOOK_EVENTS,
 } from '@devpilot/contracts'
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 /** `col IN ('a', 'b')` built from a contracts array, so the database and the code share one list. */
 function oneOf(column: string, values: readonly string[]) {
@@ -293,7 +293,6 @@ export const restores = pgTable(
     uniqueIndex('restores_active_database_target_key').on(t.targetServerId, t.targetDatabase).where(activeTargetRestore),
     uniqueIndex('restores_active_path_target_key').on(t.targetPath).where(activeTargetRestore),
     uniqueIndex('restores_open_drill_key').on(t.planId).where(openDrill),
-    uniqueIndex('restores_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
     check('restores_status_check', oneOf('status', RESTORE_STATUSES)),
     check('restores_error_code_check', sql`${t.errorCode} IS NULL OR ${oneOf('error_code', RESTORE_ERROR_CODES)}`),
     // pending: no start, no finish. in_progress: start only. completed/failed: both. failed: error set.
@@ -358,6 +357,27 @@ export const streamSegments = pgTable(
     check('stream_segments_size_check', sql`${t.sizeBytes} IS NULL OR ${t.sizeBytes} >= 0`),
     check('stream_segments_sha256_check', sql`${t.sha256} IS NULL OR ${t.sha256} ~ '^[0-9a-f]{64}$'`),
   ],
+)
+
+/**
+ * Idempotency-Key bindings: a key names the restore it started until it expires
+ * (IDEMPOTENCY_KEY_TTL_SECONDS), then it may start a new one. The restore keeps the key it was
+ * requested with (restores.idempotency_key, immutable) as part of its audit record.
+ */
+export const restoreIdempotencyKeys = pgTable(
+  'restore_idempotency_keys',
+  {
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    key: text('key').notNull(),
+    restoreId: uuid('restore_id')
+      .notNull()
+      .references(() => restores.id),
+    requestFingerprint: text('request_fingerprint').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.key] }), index('restore_idempotency_keys_created_idx').on(t.createdAt)],
 )
 
 /** Append-only audit of every restore status change, written by a trigger (migrations/0001). */

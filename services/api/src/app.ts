@@ -3,7 +3,7 @@
 // authenticated; every error leaves as application/problem+json (problem.ts).
 import { randomUUID } from 'node:crypto'
 import { type ApiConfig, apiConfigSchema } from '@devpilot/config'
-import type { Database } from '@devpilot/db'
+import { type Database, deleteExpiredIdempotencyKeys } from '@devpilot/db'
 import { createSecretBox } from '@devpilot/secrets'
 import swagger from '@fastify/swagger'
 import scalar from '@scalar/fastify-api-reference'
@@ -26,11 +26,11 @@ import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
 import { streamRoutes } from './routes/stream.js'
 
-const AUTH_DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true }).parse({})
+const DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true, IDEMPOTENCY_KEY_TTL_SECONDS: true }).parse({})
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
-    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS'>>
+    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS' | 'IDEMPOTENCY_KEY_TTL_SECONDS'>>
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -54,11 +54,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   const deps: AppDeps = {
-    config: options.config,
+    config: { ...options.config, IDEMPOTENCY_KEY_TTL_SECONDS: options.config.IDEMPOTENCY_KEY_TTL_SECONDS ?? DEFAULTS.IDEMPOTENCY_KEY_TTL_SECONDS },
     database: options.database,
     boss: options.boss,
     box: createSecretBox(options.config.SECRETS_KEY, options.config.SECRETS_KEY_PREVIOUS),
   }
+
+  // Expired Idempotency-Key bindings are released lazily when a key is reused; this hourly sweep
+  // keeps the table from growing with keys nobody reuses.
+  const keySweep = setInterval(() => {
+    deleteExpiredIdempotencyKeys(options.database.db, { ttlSeconds: deps.config.IDEMPOTENCY_KEY_TTL_SECONDS, limit: 10_000 }).catch((error: unknown) =>
+      options.log.warn({ err: error }, 'could not delete expired idempotency keys'),
+    )
+  }, 3_600_000)
+  keySweep.unref()
+  app.addHook('onClose', async () => clearInterval(keySweep))
 
   await app.register(swagger, swaggerOptions)
   app.get('/openapi.json', { schema: { hide: true } }, async () => tidyDocument(app.swagger()))
@@ -68,8 +78,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsRoutes, { metrics, token: options.config.METRICS_TOKEN })
   await app.register(async (v1) => {
     registerAuthentication(v1, deps.database.db, {
-      AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? AUTH_DEFAULTS.AUTH_FAILURE_LIMIT,
-      AUTH_FAILURE_WINDOW_SECONDS: options.config.AUTH_FAILURE_WINDOW_SECONDS ?? AUTH_DEFAULTS.AUTH_FAILURE_WINDOW_SECONDS,
+      AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? DEFAULTS.AUTH_FAILURE_LIMIT,
+      AUTH_FAILURE_WINDOW_SECONDS: options.config.AUTH_FAILURE_WINDOW_SECONDS ?? DEFAULTS.AUTH_FAILURE_WINDOW_SECONDS,
     })
     await v1.register(meRoutes, deps)
     await v1.register(serverRoutes, deps)

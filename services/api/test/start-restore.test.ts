@@ -1,7 +1,7 @@
 // Starting restores: refusals happen before any record exists, the effective target comes from
 // the plan, the record and its pg-boss job are created atomically, and Idempotency-Key replays.
 import { join } from 'node:path'
-import { insertBackup, insertPlan, insertServer } from '@devpilot/db'
+import { deleteExpiredIdempotencyKeys, insertBackup, insertPlan, insertServer } from '@devpilot/db'
 import { seedDatabaseBackup, seedWorkspace } from '@devpilot/devenv/testing'
 import t from 'tap'
 import { seedTeam, startApi } from './support/api-harness.js'
@@ -192,6 +192,28 @@ t.test('the same Idempotency-Key and body return the same restore; a different b
   )
   t.same(new Set(results.map((r) => r.data?.id)).size, 1, 'concurrent duplicates share one restore')
   t.same(results.map((r) => r.response.status).sort(), [200, 200, 200, 200, 202])
+})
+
+t.test('an Idempotency-Key expires after IDEMPOTENCY_KEY_TTL_SECONDS (24 h): then it starts a new restore', async (t) => {
+  const keyed = h.client(team.operator.token, { 'idempotency-key': 'daily-7' })
+  const start = (targetDatabase: string) => keyed.POST('/v1/backups/{id}/restores', { params: { path: { id: seeded.backupId } }, body: { targetDatabase } })
+  const first = await start('expiring')
+  t.equal(first.response.status, 202)
+  t.equal((await start('expiring')).response.status, 200, 'replayed while the key is live')
+  // Let 24 h pass for this key (the real clock cannot be moved): its binding is dated back.
+  await sql`UPDATE restore_idempotency_keys SET created_at = now() - interval '24 hours 1 second' WHERE key = 'daily-7'`
+  const again = await start('expiring')
+  t.equal(again.response.status, 202, 'the same key and body start a new restore')
+  t.not(again.data?.id, first.data?.id)
+  t.equal((await start('expiring')).data?.id, again.data?.id, 'the key now names the new restore')
+  t.equal((await start('elsewhere')).error?.code, 'idempotency_conflict', 'and conflicts like any live key')
+  const [first_] = await sql<{ key: string | null }[]>`SELECT idempotency_key AS key FROM restores WHERE id = ${first.data?.id ?? ''}`
+  t.equal(first_?.key, 'daily-7', 'the first restore keeps the key it was requested with')
+
+  await sql`UPDATE restore_idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'daily-7'`
+  t.equal(await deleteExpiredIdempotencyKeys(db, { ttlSeconds: 86_400, limit: 100 }), 1, 'the sweep drops the expired binding')
+  const [left] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM restore_idempotency_keys WHERE key = 'daily-7'`
+  t.equal(left?.n, 0)
 })
 
 t.test('when the enqueue fails no restore record remains', async (t) => {

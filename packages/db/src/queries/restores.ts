@@ -2,10 +2,10 @@
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
 import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreInclude, type RestoreStatus } from '@devpilot/contracts'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, gt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
-import { restores, restoreTransitions, users } from '../schema.js'
+import { restoreIdempotencyKeys, restores, restoreTransitions, users } from '../schema.js'
 import { afterCursor, newestFirst, toPage } from './pagination.js'
 
 const restoreColumns = {
@@ -106,13 +106,48 @@ export async function getRestore(db: Db, params: { workspaceId: string; id: stri
   return row ? toRestore(row) : null
 }
 
-/** The restore an Idempotency-Key already produced in this workspace, with the fingerprint of its request. */
+/** The restore an unexpired Idempotency-Key names in this workspace, with the fingerprint of its request. */
 export async function findRestoreByIdempotencyKey(
   db: Db,
-  params: { workspaceId: string; idempotencyKey: string },
+  params: { workspaceId: string; idempotencyKey: string; ttlSeconds: number },
 ): Promise<{ restore: Restore; requestFingerprint: string | null } | null> {
-  const [row] = await selectRestores(db).where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.idempotencyKey, params.idempotencyKey)))
+  const [row] = await selectRestores(db)
+    .innerJoin(restoreIdempotencyKeys, eq(restoreIdempotencyKeys.restoreId, restores.id))
+    .where(
+      and(
+        eq(restoreIdempotencyKeys.workspaceId, params.workspaceId),
+        eq(restoreIdempotencyKeys.key, params.idempotencyKey),
+        gt(restoreIdempotencyKeys.createdAt, sql`now() - make_interval(secs => ${params.ttlSeconds})`),
+      ),
+    )
   return row ? { restore: toRestore(row), requestFingerprint: row.requestFingerprint } : null
+}
+
+/**
+ * Binds an Idempotency-Key to a new restore inside the caller's transaction (postgres.js, see
+ * insertPendingRestore). An expired binding of the key is released first; a live one makes the
+ * insert fail with a unique violation, which the caller answers as a replay.
+ */
+export async function bindIdempotencyKey(
+  tx: postgres.TransactionSql,
+  params: { workspaceId: string; key: string; restoreId: string; requestFingerprint: string; ttlSeconds: number },
+): Promise<void> {
+  await tx`
+    DELETE FROM restore_idempotency_keys
+    WHERE workspace_id = ${params.workspaceId} AND key = ${params.key} AND created_at <= now() - make_interval(secs => ${params.ttlSeconds})`
+  await tx`
+    INSERT INTO restore_idempotency_keys (workspace_id, key, restore_id, request_fingerprint)
+    VALUES (${params.workspaceId}, ${params.key}, ${params.restoreId}, ${params.requestFingerprint})`
+}
+
+/** Drops expired Idempotency-Key bindings (at most `limit` per call); returns how many went. */
+export async function deleteExpiredIdempotencyKeys(db: Db, params: { ttlSeconds: number; limit: number }): Promise<number> {
+  const rows = await db.execute<{ key: string }>(sql`
+    DELETE FROM restore_idempotency_keys WHERE (workspace_id, key) IN (
+      SELECT workspace_id, key FROM restore_idempotency_keys
+      WHERE created_at <= now() - make_interval(secs => ${params.ttlSeconds}) ORDER BY created_at LIMIT ${params.limit})
+    RETURNING key`)
+  return rows.length
 }
 
 export interface NewRestore {

@@ -1,7 +1,7 @@
 // Creating a restore record: ONE transaction inserts the pending record and enqueues its pg-boss
 // job, so a record never exists without its job nor a job without its record. Both start use
 // cases (a backup, a point in time) end here once every check passed.
-import { getRestore, insertPendingRestore, isUniqueViolation, type Principal } from '@devpilot/db'
+import { bindIdempotencyKey, getRestore, insertPendingRestore, isUniqueViolation, type Principal } from '@devpilot/db'
 import { enqueueRestoreJob } from '@devpilot/queue'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
@@ -9,8 +9,9 @@ import { replay, type StartRestoreResult } from './restore-idempotency.js'
 import type { EffectiveTarget } from './restore-target.js'
 
 /**
- * Inserts the pending record and enqueues its job in ONE transaction. A concurrent duplicate
- * carrying the same Idempotency-Key loses on the unique index and is answered with the winner.
+ * Inserts the pending record, binds its Idempotency-Key and enqueues its job in ONE transaction. A
+ * concurrent duplicate carrying the same key loses on the key's primary key and is answered with
+ * the winner.
  */
 export async function createRestore(
   deps: AppDeps,
@@ -43,6 +44,9 @@ export async function createRestore(
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,
       })
+      if (key !== null && fingerprint !== null) {
+        await bindIdempotencyKey(tx, { workspaceId, key, restoreId: id, requestFingerprint: fingerprint, ttlSeconds: deps.config.IDEMPOTENCY_KEY_TTL_SECONDS })
+      }
       await enqueueRestoreJob(deps.boss, tx, { restoreId: id })
       return id
     })

@@ -1,6 +1,7 @@
 // Idempotency-Key for the use cases that start a restore. The key is scoped to the workspace; the
 // request fingerprint is a hash of what the request asks for. Same key + same fingerprint returns
-// the first restore (replayed), another fingerprint is idempotency_conflict.
+// the first restore (replayed), another fingerprint is idempotency_conflict. A key expires
+// IDEMPOTENCY_KEY_TTL_SECONDS after the restore it started; then it starts a new restore.
 import { createHash } from 'node:crypto'
 import { AppError, type Restore } from '@devpilot/contracts'
 import { findRestoreByIdempotencyKey } from '@devpilot/db'
@@ -23,7 +24,11 @@ export function requestFingerprint(canonical: readonly unknown[]): string {
 
 /** The restore this key already produced, or null; idempotency_conflict when it was for another request. */
 export async function replay(deps: AppDeps, workspaceId: string, key: string, fingerprint: string): Promise<StartRestoreResult | null> {
-  const existing = await findRestoreByIdempotencyKey(deps.database.db, { workspaceId, idempotencyKey: key })
+  const existing = await findRestoreByIdempotencyKey(deps.database.db, {
+    workspaceId,
+    idempotencyKey: key,
+    ttlSeconds: deps.config.IDEMPOTENCY_KEY_TTL_SECONDS,
+  })
   if (!existing) return null
   if (existing.requestFingerprint !== fingerprint) {
     throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used with a different request; use a new key for a different restore.')
