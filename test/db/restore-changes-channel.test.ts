@@ -5,6 +5,6 @@ import { RESTORE_CHANGED_CHANNEL } from '@devpilot/contracts'
 import t from 'tap'
 
 t.test('the restores trigger notifies on the channel the API listens on', async (t) => {
-  const migration = readFileSync(new URL('../../../migrations/0001_restore_state_machine.sql', import.meta.url), 'utf8')
+  const migration = readFileSync(new URL('../../migrations/0001_restore_state_machine.sql', import.meta.url), 'utf8')
   t.match(migration, `PERFORM pg_notify('${RESTORE_CHANGED_CHANNEL}',`)
 })
