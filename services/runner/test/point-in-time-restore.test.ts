@@ -17,6 +17,7 @@ import {
   dropSlot,
   psql,
   putObject,
+  queryText,
   scratchDir,
   type Teardown,
   testEnv,
@@ -48,15 +49,7 @@ const CONTENT = `SELECT json_build_object(
   'accounts', (SELECT coalesce(json_agg(a ORDER BY id), '[]') FROM accounts a),
   'ledger', (SELECT coalesce(json_agg(l ORDER BY id), '[]') FROM ledger l),
   'audit', (SELECT coalesce(json_agg(x ORDER BY id), '[]') FROM audit x))::text AS content`
-async function content(url: string): Promise<string> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    const [row] = await sql.unsafe<Array<{ content: string }>>(CONTENT)
-    return row?.content ?? ''
-  } finally {
-    await sql.end()
-  }
-}
+const content = (url: string) => queryText(url, CONTENT)
 
 // Base snapshot, registered as a completed pg_custom backup carrying its LSN.
 const slot = uniqueName('pit_slot')

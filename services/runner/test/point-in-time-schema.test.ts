@@ -18,6 +18,7 @@ import {
   dropSlot,
   psql,
   putObject,
+  queryText,
   scratchDir,
   type Teardown,
   testEnv,
@@ -52,15 +53,7 @@ const CONTENT = `SELECT json_build_object(
   'items', (SELECT coalesce(json_agg(i ORDER BY id), '[]') FROM items i),
   'tickets', (SELECT coalesce(json_agg(x ORDER BY id), '[]') FROM tickets x),
   'notes', (SELECT coalesce(json_agg(n ORDER BY id), '[]') FROM notes n))::text AS content`
-async function content(url: string): Promise<string> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    const [row] = await sql.unsafe<Array<{ content: string }>>(CONTENT)
-    return row?.content ?? ''
-  } finally {
-    await sql.end()
-  }
-}
+const content = (url: string) => queryText(url, CONTENT)
 
 /** A slot with its base snapshot, uploaded; its segments are captured later. */
 async function snapshotNow(label: string): Promise<BaseSnapshot & { key: string }> {

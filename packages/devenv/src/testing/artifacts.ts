@@ -5,6 +5,7 @@ import { createReadStream, statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { DatabaseBackupFormat, FileBackupFormat } from '@devpilot/contracts'
 import { execa } from 'execa'
+import postgres from 'postgres'
 import { findPgBinDir, pgBin } from '../pg-binaries.js'
 
 const DUMP_FORMAT_ARGS: Record<DatabaseBackupFormat, string[]> = {
@@ -33,6 +34,17 @@ export async function pgDump(url: string, format: DatabaseBackupFormat, outFile:
 export async function psql(url: string, script: string): Promise<string> {
   const result = await execa(pgBin(findPgBinDir(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'], { env: libpqEnv(url), input: script })
   return result.stdout
+}
+
+/** The first column of the first row of one query, as PostgreSQL's text (exact, unlike psql's output), '' when no row. */
+export async function queryText(url: string, query: string): Promise<string> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    const [row] = await sql.unsafe<Array<Record<string, unknown>>>(query)
+    return row ? String(Object.values(row)[0] ?? '') : ''
+  } finally {
+    await sql.end()
+  }
 }
 
 export async function makeTar(sourceDir: string, format: FileBackupFormat, outFile: string): Promise<void> {
