@@ -3,6 +3,7 @@
 // child processes through one command; artifacts are made by the real tools.
 export * from './artifacts.js'
 export * from './cdc.js'
+export * from './clusters.js'
 export * from './databases.js'
 export * from './env.js'
 export * from './file-tree.js'
