@@ -16,6 +16,9 @@ export const runnerConfigSchema = z.object({
   RUNNER_TARGET_BUSY_RETRY_SECONDS: seconds(2).describe(
     'When another restore holds the same target, how long a pending restore waits before its job is tried again (a finishing restore also wakes the next one at once).',
   ),
+  RUNNER_LEFTOVER_SCAN_SECONDS: seconds(300).describe(
+    'How often each target server is looked at for staging databases left by restores that are over (e.g. failed while the server was down); an unreachable server is retried sooner, with a backoff.',
+  ),
   RUNNER_ID: z.string().min(1).max(200).optional().describe('Name this runner records on the restores it runs. Defaults to <hostname>:<pid>:<random>.'),
   SHUTDOWN_GRACE_SECONDS: seconds(300).describe('On SIGTERM, how long in-flight restores may run before they are failed cleanly.'),
   RUNNER_TEMP_DIR: z.string().optional().describe('Directory for spooled artifacts (parallel pg_restore). Defaults to the OS temp directory.'),

@@ -1,9 +1,9 @@
 // Prometheus metrics of the API, one registry per app: HTTP requests by route template, method and
-// status; restore requests by outcome; and gauges read from the database at scrape time (restores
-// per status, waiting restore jobs). Route labels are templates (`/v1/restores/:id`), never raw
+// status; restore requests by outcome; and gauges read from the database at scrape time (live
+// restores per status, waiting restore jobs), each through an index, so a scrape costs the same
+// however many restores have finished. Route labels are templates (`/v1/restores/:id`), never raw
 // URLs, so the number of series stays bounded whatever clients send.
-import { RESTORE_STATUSES } from '@devpilot/contracts'
-import { countRestoresByStatus, type Database } from '@devpilot/db'
+import { countLiveRestores, type Database, type LiveRestoreCounts } from '@devpilot/db'
 import { registerQueueDepthMetric } from '@devpilot/observability'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
@@ -22,6 +22,8 @@ const RESTORE_STARTS: Record<string, 'backup' | 'point_in_time'> = {
   'POST /v1/backups/:id/restores': 'backup',
   'POST /v1/plans/:id/point-in-time-restores': 'point_in_time',
 }
+
+const LIVE_STATUSES: ReadonlyArray<keyof LiveRestoreCounts> = ['pending', 'in_progress']
 
 export function createApiMetrics(database: Database, log: FastifyBaseLogger): ApiMetrics {
   const registry = new Registry()
@@ -43,7 +45,7 @@ export function createApiMetrics(database: Database, log: FastifyBaseLogger): Ap
   })
   const restoresByStatus = new Gauge({
     name: 'devpilot_restores',
-    help: 'Restore records per status over all workspaces, read from the database at scrape time.',
+    help: 'Restores waiting (pending) or running (in_progress) over all workspaces, read from the database at scrape time. Finished restores: devpilot_runner_restores_finished_total.',
     labelNames: ['status'],
     registers: [registry],
   })
@@ -54,8 +56,8 @@ export function createApiMetrics(database: Database, log: FastifyBaseLogger): Ap
     contentType: registry.contentType,
     async render() {
       try {
-        const [statuses] = await Promise.all([countRestoresByStatus(database.db), queueDepth.refresh(database.sql)])
-        for (const status of RESTORE_STATUSES) restoresByStatus.set({ status }, statuses[status])
+        const [live] = await Promise.all([countLiveRestores(database.db), queueDepth.refresh(database.sql)])
+        for (const status of LIVE_STATUSES) restoresByStatus.set({ status }, live[status])
       } catch (error) {
         // No stale numbers: the database-derived series disappear until the database answers again.
         restoresByStatus.reset()

@@ -81,7 +81,8 @@ t.test('restore requests are counted by outcome, and the database gauges show th
   t.equal(sampleValue(text, started, { kind: 'backup', outcome: 'forbidden' }), 1)
   // No runner in this file: the one accepted restore waits as pending with one created job.
   t.equal(sampleValue(text, 'devpilot_restores', { status: 'pending' }), 1)
-  t.equal(sampleValue(text, 'devpilot_restores', { status: 'completed' }), 0)
+  t.equal(sampleValue(text, 'devpilot_restores', { status: 'in_progress' }), 0)
+  t.equal(sampleValue(text, 'devpilot_restores', { status: 'completed' }), undefined, 'finished restores are not counted at scrape time')
   t.equal(sampleValue(text, 'devpilot_restore_queue_depth', { state: 'created' }), 1)
   t.equal(sampleValue(text, 'devpilot_restore_queue_depth', { state: 'retry' }), 0)
 })

@@ -92,6 +92,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         format: run.backup.format,
         roots: workspaceRoots(ctx.config.RESTORE_PATH_ROOTS, run.workspaceSlug),
         openInput,
+        expectedBytes: () => progress.bytesTotal,
         beforeMove: beforeCommit,
         failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
         signal: controller.signal,

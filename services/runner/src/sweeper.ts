@@ -3,9 +3,11 @@
 // it from scratch; one without is failed with runner_lost and its leftovers are dropped. This
 // bounds how long a restore can stay in_progress after its runner died, whatever pg-boss does.
 // It also gives a job back to a pending restore that has none left (so none waits forever), and
-// removes the spool files of runners of this machine that are gone.
+// removes the spool files of runners of this machine that are gone, and drops the staging
+// databases terminal restores left on target servers that were down (leftover-databases.ts).
 import { findOrphanedPendingRestores, findStaleRestores, loadRestoreRun, type StaleRestore } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
+import { createLeftoverScanner } from './leftover-databases.js'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
 import { removeOrphanedSpools } from './restore/spool.js'
@@ -45,6 +47,7 @@ async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log:
 
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
+  const leftovers = createLeftoverScanner(ctx, log, sweepIntervalSeconds(ctx.config.RUNNER_LOST_AFTER_SECONDS))
   const sweep = async () => {
     await removeOrphanedSpools(ctx.config.RUNNER_TEMP_DIR, log)
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
@@ -63,6 +66,8 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
       log.warn({ restoreId }, 'pending restore has no job left; queueing one')
       await ctx.requeue(restoreId, 0)
     }
+    // In the background: an unreachable server can take its connect timeout, which must not delay lost restores.
+    leftovers.start()
   }
   const tick = () => {
     if (running) return running
@@ -79,6 +84,7 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
     async stop() {
       clearInterval(timer)
       if (running) await running
+      await leftovers.stop()
     },
   }
 }

@@ -1,10 +1,12 @@
 // File restores through the real runner and GNU tar: round trips for tar and tar_gz (empty dirs,
 // modes, unicode names, in-tree symlinks), overwrite semantics, and failures that must leave the
-// target exactly as it was (compared entry by entry).
+// target exactly as it was (compared entry by entry), a target disk that fills up mid-extraction included.
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { FILE_BACKUP_FORMATS } from '@devpilot/contracts'
 import { buildTree, describeTree, makeTar, scratchDir, waitFor } from '@devpilot/devenv/testing'
+import { execa } from 'execa'
 import t from 'tap'
 import { createHarness } from './harness.js'
 
@@ -126,6 +128,29 @@ t.test('a truncated archive fails with restore_tool_failed and the existing targ
   t.equal(row.error_code, 'restore_tool_failed')
   t.same(describeTree(target), before)
   t.same(stagingLeftovers(target), [])
+})
+
+t.test('a target filesystem that fills up mid-extraction fails with insufficient_space naming where and how much, target unchanged', async (t) => {
+  // A real 1 MiB tmpfs holds the target (and so its staging directory); the archive is 2 MiB of random bytes.
+  const mount = join(h.filesRoot, 'small-disk')
+  mkdirSync(mount)
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', mount])
+  t.teardown(() => execa('umount', [mount], { reject: false }))
+  const target = join(mount, 'target')
+  mkdirSync(target)
+  writeFileSync(join(target, 'readme.txt'), 'precious\n')
+  const before = describeTree(target)
+  const bigSource = scratchDir(t, 'big-tree')
+  for (let i = 0; i < 4; i++) writeFileSync(join(bigSource, `blob-${i}.bin`), randomBytes(512 * 1024))
+  await makeTar(bigSource, 'tar', join(destination.path, 'big.tar'))
+  const backupId = await h.backup({ planId, format: 'tar', artifactKey: 'big.tar', file: join(destination.path, 'big.tar') })
+  const row = await h.waitTerminal(await h.restore({ backupId, planId, targetPath: target, overwrite: true }))
+  t.equal(row.status, 'failed')
+  t.equal(row.error_code, 'insufficient_space', row.error_message ?? '')
+  t.match(row.error_message, `The staging directory ${mount}/.target.restore-`, 'the message names the staging directory')
+  t.match(row.error_message, /ran out of room after \d+ bytes were extracted from the \d{7}-byte archive; \d+ bytes are free in /, 'and the bytes')
+  t.same(describeTree(target), before, 'the target is unchanged')
+  t.same(readdirSync(mount), ['target'], 'no staging directory is left beside it')
 })
 
 t.test('a target path outside RESTORE_PATH_ROOTS is refused with target_unreachable', async (t) => {

@@ -1,14 +1,22 @@
 // A database restore that stays mid-flight on demand, for the fault tests: its plain-SQL artifact
 // first waits (at most 60 s) while a "gate" database exists, so a test can kill, stop or cut off
-// the runner at a known point and then let the restore go on by dropping the gate.
+// the runner at a known point and then let the restore go on by dropping the gate. The target
+// cluster is the main test cluster unless `cluster` gives another one's URL (the gate lives there too).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { adminQuery, createEmptyDatabase, fingerprint, pgDump, psql, type Teardown, testEnv } from '@devpilot/devenv/testing'
 import { restoreShortId } from '../src/restore/short-id.js'
 import type { Harness } from './harness.js'
 
-export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string, destination: { id: string; path: string }) {
+export async function slowRestoreKit(
+  tap: Teardown,
+  h: Harness,
+  serverId: string,
+  destination: { id: string; path: string },
+  options: { cluster?: () => string } = {},
+) {
   const env = testEnv()
+  const cluster = options.cluster ?? (() => env.DEVPILOT_TEST_PG_URL)
   const { name: sourceName, url: sourceUrl } = await createEmptyDatabase(tap, { prefix: 'crashsrc' })
   await psql(sourceUrl, 'CREATE TABLE restored (id int PRIMARY KEY, v text); INSERT INTO restored SELECT i, md5(i::text) FROM generate_series(1, 1000) i;')
   const expected = await fingerprint(sourceUrl)
@@ -26,20 +34,18 @@ export async function slowRestoreKit(tap: Teardown, h: Harness, serverId: string
 
   /** A target database holding data that must survive a failed restore. */
   async function victim(t: Teardown) {
-    const { name, url } = await createEmptyDatabase(t, { prefix: 'crashvictim' })
+    const { name, url } = await createEmptyDatabase(t, { cluster: cluster(), prefix: 'crashvictim' })
     await psql(url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2), (3);')
     return { name, url, before: await fingerprint(url) }
   }
 
   async function stagingDatabases(restoreId: string): Promise<string[]> {
-    const rows = await adminQuery<{ datname: string }>(env.DEVPILOT_TEST_PG_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
-      `%${restoreShortId(restoreId)}%`,
-    ])
+    const rows = await adminQuery<{ datname: string }>(cluster(), 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`%${restoreShortId(restoreId)}%`])
     return rows.map((r) => r.datname)
   }
 
   async function gate(t: Teardown): Promise<string> {
-    return (await createEmptyDatabase(t, { prefix: 'gate' })).name
+    return (await createEmptyDatabase(t, { cluster: cluster(), prefix: 'gate' })).name
   }
 
   return { expected, slowBackup, victim, stagingDatabases, gate }

@@ -3,10 +3,12 @@
 // child processes through one command; artifacts are made by the real tools.
 export * from './artifacts.js'
 export * from './cdc.js'
+export * from './clusters.js'
 export * from './databases.js'
 export * from './env.js'
 export * from './file-tree.js'
 export * from './fixtures.js'
+export * from './holding-proxy.js'
 export * from './pg-fixture.js'
 export * from './product.js'
 export * from './prometheus.js'

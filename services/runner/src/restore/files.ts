@@ -8,12 +8,13 @@
 import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, readlink, realpath } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { createGunzip } from 'node:zlib'
-import type { FileBackupFormat } from '@devpilot/contracts'
+import { type AppError, type FileBackupFormat, isAppError } from '@devpilot/contracts'
 import { restoreError } from '../errors.js'
 import type { Failpoint } from '../failpoint.js'
 import type { Logger } from '../logger.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
 import { carryOverUntouched } from './carry-over.js'
+import { freeBytes, treeBytes } from './disk-space.js'
 import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
 import {
   clearSwitchJournal,
@@ -36,6 +37,8 @@ export interface FileRestoreParams {
   format: FileBackupFormat
   roots: readonly string[]
   openInput(): Promise<StreamStage[]>
+  /** The archive's size once opened, when known (for the message when staging runs out of room). */
+  expectedBytes?(): number | null
   beforeMove(): Promise<void>
   failpoint: Failpoint
   signal: AbortSignal
@@ -148,6 +151,21 @@ async function checkStagedTree(root: string): Promise<void> {
   await walk(root)
 }
 
+/**
+ * tar's failure because the staging directory's filesystem (the target's) filled up mid-extraction:
+ * insufficient_space naming where, how much was extracted and how much is free; null otherwise.
+ */
+async function stagingOutOfRoom(error: unknown, staging: string, archiveBytes: number | null): Promise<AppError | null> {
+  if (!isAppError(error) || error.code !== 'restore_tool_failed' || !error.message.includes('No space left on device')) return null
+  const [staged, free] = await Promise.all([treeBytes(staging), freeBytes(dirname(staging)).catch(() => 0)])
+  const archive = archiveBytes === null ? 'the archive' : `the ${archiveBytes}-byte archive`
+  return restoreError(
+    'insufficient_space',
+    `The staging directory ${staging}, beside the target on its filesystem, ran out of room after ${staged} bytes were extracted from ${archive}; ${free} bytes are free in ${dirname(staging)}. Free space there and restore again; the target was not changed.`,
+    error,
+  )
+}
+
 /** Paths the archive would replace in the target (a directory merging into a directory replaces nothing). */
 async function conflicts(staging: string, target: string, limit: number): Promise<string[]> {
   const found: string[] = []
@@ -196,7 +214,9 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
       },
       stages,
       params.signal,
-    )
+    ).catch(async (error: unknown) => {
+      throw (await stagingOutOfRoom(error, staging, params.expectedBytes?.() ?? null)) ?? error
+    })
     await checkStagedTree(staging)
     log.info({ members: guard.members, staging }, 'archive extracted and checked')
 

@@ -107,3 +107,15 @@ export function leftoverDatabasePattern(restoreId: string): string {
 export function swapMarker(restoreId: string): string {
   return `devpilot-restore:${restoreId}`
 }
+
+/** Regex matching the leftover databases of any restore (the short id in group 2 or 4). */
+export const ANY_LEFTOVER_DATABASE_PATTERN = '__(restore_([0-9a-f]{12})_([0-9]+)|old_([0-9a-f]{12}))$'
+
+/** A leftover database name taken apart: whose (short id), and which kind (the staging of attempt n, or the old target). */
+export function parseLeftoverDatabase(name: string): { shortId: string; kind: 'staging'; attempt: number } | { shortId: string; kind: 'old' } | null {
+  const match = new RegExp(ANY_LEFTOVER_DATABASE_PATTERN).exec(name)
+  if (!match) return null
+  if (match[2] !== undefined && match[3] !== undefined) return { shortId: match[2], kind: 'staging', attempt: Number(match[3]) }
+  if (match[4] !== undefined) return { shortId: match[4], kind: 'old' }
+  return null
+}

@@ -2,14 +2,16 @@
 // written to RUNNER_TEMP_DIR first. A spool directory carries the runner's pid in its name, so the
 // spools of a runner that was SIGKILLed are recognised and removed by any runner of the same
 // machine (at start and on every sweep). Running out of room is `insufficient_space`, named with
-// the directory and the bytes needed, checked before the download when the size is known.
+// the directory and the bytes needed, checked before the download when the size is known, and
+// again when the disk fills up mid-stream (ENOSPC), with the bytes written by then.
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readdir, rm, statfs } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { restoreError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { freeBytes } from './disk-space.js'
 import type { StreamStage } from './feed-tool.js'
 
 const PREFIX = 'devpilot-restore-spool-'
@@ -23,16 +25,13 @@ function spoolRoot(tempDir: string | undefined): string {
   return tempDir ?? tmpdir()
 }
 
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir)
-  return s.bavail * s.bsize
-}
-
-function insufficient(dir: string, needed: number | null, free: number): Error {
+/** `written` is set when the disk filled up mid-stream (another writer took the room the check saw). */
+function insufficient(dir: string, needed: number | null, free: number, written?: number): Error {
   const need = needed === null ? 'more than' : `${needed} bytes;`
+  const when = written === undefined ? '' : ` after ${written} bytes were written`
   return restoreError(
     'insufficient_space',
-    `The spool directory ${dir} (RUNNER_TEMP_DIR) ran out of room: the artifact needs ${need} ${free} bytes are free there. Free space or point RUNNER_TEMP_DIR at a larger disk; the target was not changed.`,
+    `The spool directory ${dir} (RUNNER_TEMP_DIR) ran out of room${when}: the artifact needs ${need} ${free} bytes are free there. Free space or point RUNNER_TEMP_DIR at a larger disk; the target was not changed.`,
   )
 }
 
@@ -51,11 +50,14 @@ export async function spoolArtifact(
   const path = join(dir, 'artifact.dump')
   const remove = () => rm(dir, { recursive: true, force: true })
   options.log.info({ spool: path, expectedBytes: options.expectedBytes, freeBytes: free }, 'spooling the artifact for parallel pg_restore')
+  const file = createWriteStream(path, { mode: 0o600 })
   try {
-    await pipeline([...input, createWriteStream(path, { mode: 0o600 })], { signal: options.signal })
+    await pipeline([...input, file], { signal: options.signal })
   } catch (error) {
+    // Free space as it was when the write failed, before the spool's own bytes are given back.
+    const free = await freeBytes(root).catch(() => 0)
     await remove()
-    if ((error as { code?: unknown }).code === 'ENOSPC') throw insufficient(root, options.expectedBytes, await freeBytes(root).catch(() => 0))
+    if ((error as { code?: unknown }).code === 'ENOSPC') throw insufficient(root, options.expectedBytes, free, file.bytesWritten)
     throw error
   }
   return { path, remove }
