@@ -5,7 +5,7 @@
 // bound below, so finishing inside it proves the restores were started by wake-ups alone.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeTar, scratchDir, waitFor } from '@devpilot/devenv/testing'
+import { atFaultScale, makeTar, scratchDir, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
 import { createHarness } from './harness.js'
 
@@ -18,13 +18,16 @@ await makeTar(source, 'tar_gz', join(destination.path, 'small.tar.gz'))
 const planId = await h.filesPlan({ sourcePath: source, destinationId: destination.id })
 const backupId = await h.backup({ planId, format: 'tar_gz', artifactKey: 'small.tar.gz', file: join(destination.path, 'small.tar.gz') })
 
-t.test('a burst of 16 restores on concurrency 2 runs back to back, without waiting for the sweeper or a retry timer', async (t) => {
+// CI: 16 restores, 4 of them onto one shared target; `pnpm faults`: 200, 40 of them shared.
+const { fresh, onShared } = atFaultScale({ ci: { fresh: 12, onShared: 4 }, full: { fresh: 160, onShared: 40 } })
+
+t.test(`a burst of ${fresh + onShared} restores on concurrency 2 runs back to back, without waiting for the sweeper or a retry timer`, async (t) => {
   const concurrency = 2
   await h.startRunner({ RUNNER_CONCURRENCY: String(concurrency), RUNNER_LOST_AFTER_SECONDS: '60', RUNNER_TARGET_BUSY_RETRY_SECONDS: '30' })
   const shared = join(h.filesRoot, 'burst-shared')
   const ids = await Promise.all([
-    ...Array.from({ length: 12 }, (_, i) => h.restore({ backupId, planId, targetPath: join(h.filesRoot, `burst-${i}`) })),
-    ...Array.from({ length: 4 }, () => h.restore({ backupId, planId, targetPath: shared, overwrite: true })),
+    ...Array.from({ length: fresh }, (_, i) => h.restore({ backupId, planId, targetPath: join(h.filesRoot, `burst-${i}`) })),
+    ...Array.from({ length: onShared }, () => h.restore({ backupId, planId, targetPath: shared, overwrite: true })),
   ])
   const rows = await waitFor(
     () =>
@@ -33,7 +36,7 @@ t.test('a burst of 16 restores on concurrency 2 runs back to back, without waiti
           extract(epoch FROM completed_at) * 1000 AS completed
         FROM restores WHERE id = ANY(${ids})`,
     (rs) => rs.every((r) => r.status === 'completed' || r.status === 'failed'),
-    { timeoutMs: 100_000, what: 'the burst to drain' },
+    { timeoutMs: atFaultScale({ ci: 100_000, full: 1_200_000 }), what: 'the burst to drain' },
   )
   t.equal(rows.filter((r) => r.status === 'completed').length, ids.length, 'every restore of the burst completed')
   const work = rows.reduce((sum, r) => sum + Number(r.completed) - Number(r.started), 0)

@@ -4,10 +4,11 @@
 // (completed when new; runner_lost "not changed" when old, or retried and completed), and nothing
 // stays beside the target. Three groups run side by side, each in its own product database:
 // overwrite on into an existing target with the last attempt lost (the sweeper recovers), the same
-// with an attempt left (a take-over recovers), and a target that did not exist.
+// with an attempt left (a take-over recovers), and a target that did not exist. `pnpm faults`
+// (FAULT_SCALE=full) runs the size the issue measured: a 6,012-file old target, 3 kills per step.
 import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describeTree, makeTar, scratchDir, spawnService, waitFor } from '@devpilot/devenv/testing'
+import { atFaultScale, describeTree, makeTar, scratchDir, spawnService, waitFor } from '@devpilot/devenv/testing'
 import t from 'tap'
 import { createHarness, type RestoreRow } from './harness.js'
 
@@ -23,11 +24,19 @@ const STEPS: Record<number, string> = {
   8: 'journal removed',
 }
 
-/** An old target: a few hundred files, some the archive replaces, most it does not touch. */
+/** Files the archive does not touch, 20 a directory: 307 files in all in CI, 6,012 at full scale. */
+const KEPT_FILES = atFaultScale({ ci: 200, full: 5905 })
+/** Kills at each step (one runner each). */
+const ROUNDS = atFaultScale({ ci: 1, full: 3 })
+/** How long the dying runners and the recovery may take. */
+const DEADLINE_MS = atFaultScale({ ci: 75_000, full: 900_000 })
+
+/** An old target: a few hundred (or thousand) files, some the archive replaces, most it does not touch. */
 function buildOldTree(root: string): void {
-  for (let d = 0; d < 10; d++) {
-    mkdirSync(join(root, 'keep', `d${d}`), { recursive: true })
-    for (let f = 0; f < 20; f++) writeFileSync(join(root, 'keep', `d${d}`, `f${f}.txt`), `kept ${d}/${f}\n`)
+  for (let i = 0; i < KEPT_FILES; i++) {
+    const [d, f] = [Math.floor(i / 20), i % 20]
+    if (f === 0) mkdirSync(join(root, 'keep', `d${d}`), { recursive: true })
+    writeFileSync(join(root, 'keep', `d${d}`, `f${f}.txt`), `kept ${d}/${f}\n`)
   }
   mkdirSync(join(root, 'data'))
   for (let f = 0; f < 100; f++) writeFileSync(join(root, 'data', `f${f}.bin`), `old data ${f}\n`)
@@ -104,9 +113,18 @@ const GROUPS: Group[] = [
   { name: 'new target, last attempt', existingTarget: false, maxAttempts: 1, steps: [3] },
 ]
 
+/** One kill: a step, and which of its ROUNDS. */
+interface KillPoint {
+  step: number
+  round: number
+}
+const killPoints = (group: Group): KillPoint[] => group.steps.flatMap((step) => Array.from({ length: ROUNDS }, (_, round) => ({ step, round })))
+const runnerName = (p: KillPoint) => `dying-${p.step}-${p.round}`
+
 interface Outcome {
   group: Group
   step: number
+  round: number
   exitSignal: string | undefined
   row: RestoreRow
   tree: Record<string, string> | null
@@ -123,8 +141,9 @@ async function runGroup(group: Group): Promise<Outcome[]> {
   const planId = await h.filesPlan({ sourcePath: archiveSource, destinationId: destination.id })
   const backupId = await h.backup({ planId, format: 'tar', artifactKey: 'archive.tar', file: join(destination.path, 'archive.tar') })
 
+  const points = killPoints(group)
   const targets: Array<{ id: string; parent: string; target: string }> = []
-  for (let i = 0; i < group.steps.length; i++) {
+  for (let i = 0; i < points.length; i++) {
     const parent = join(h.filesRoot, `case-${i}`)
     const target = join(parent, 'target')
     mkdirSync(parent, { recursive: true })
@@ -137,10 +156,15 @@ async function runGroup(group: Group): Promise<Outcome[]> {
 
   // Each runner takes one restore (concurrency 1) and kills itself at its step; none of them
   // looks for lost restores meanwhile (a long lost-after), so only the survivor recovers.
-  const dying = group.steps.map((step) =>
+  const dying = points.map((point) =>
     spawnService(
       'runner',
-      h.runnerEnv({ RUNNER_ID: `dying-${step}`, RUNNER_FAILPOINT: `files.switch:${step}`, RUNNER_CONCURRENCY: '1', RUNNER_LOST_AFTER_SECONDS: '60' }),
+      h.runnerEnv({
+        RUNNER_ID: runnerName(point),
+        RUNNER_FAILPOINT: `files.switch:${point.step}`,
+        RUNNER_CONCURRENCY: '1',
+        RUNNER_LOST_AFTER_SECONDS: atFaultScale({ ci: '60', full: '900' }),
+      }),
     ),
   )
   for (const d of dying) t.teardown(() => d.stop(1000))
@@ -152,32 +176,36 @@ async function runGroup(group: Group): Promise<Outcome[]> {
       overDeadline.add(i)
       void d.stop(1000)
     })
-  }, 75_000)
+  }, DEADLINE_MS)
   const exits = await Promise.all(dying.map((d) => d.child))
   clearTimeout(deadline)
   t.comment(`${group.name}: ${dying.length} runners killed themselves ${Math.round((Date.now() - started) / 1000)} s in`)
-  const stepOf = new Map<string, number>()
+  const pointOf = new Map<string, number>()
   for (const { id } of targets) {
     const row = await h.row(id)
-    stepOf.set(id, Number(row.runner_id?.replace('dying-', '')))
+    pointOf.set(
+      id,
+      points.findIndex((p) => runnerName(p) === row.runner_id),
+    )
   }
 
   await h.startRunner({ RUNNER_ID: `survivor-${group.maxAttempts}`, RUNNER_LOST_AFTER_SECONDS: '2', RUNNER_MAX_ATTEMPTS: String(group.maxAttempts) })
   return Promise.all(
     targets.map(async ({ id, parent, target }) => {
-      const step = stepOf.get(id) ?? 0
-      const row = await h.waitTerminal(id, 30_000)
+      const index = pointOf.get(id) ?? -1
+      const { step, round } = points[index] ?? { step: 0, round: 0 }
+      const row = await h.waitTerminal(id, DEADLINE_MS)
       // A kill between the record and the journal's removal is tidied when pg-boss hands the dead runner's job out again.
       const expectedSiblings = row.status === 'completed' || group.existingTarget ? ['target'] : []
       const siblings = await waitFor(
         () => readdirSync(parent),
         (names) => names.length === expectedSiblings.length,
-        { timeoutMs: 30_000, what: `the leftovers beside ${target} to go` },
+        { timeoutMs: DEADLINE_MS, what: `the leftovers beside ${target} to go` },
       ).catch(() => readdirSync(parent))
-      const index = group.steps.indexOf(step)
       return {
         group,
         step,
+        round,
         exitSignal: overDeadline.has(index) ? 'stopped at the deadline' : exits[index]?.signal,
         row,
         tree: siblings.includes('target') ? describeTree(target) : null,
@@ -192,27 +220,31 @@ const outcomes = (await Promise.all(GROUPS.map(runGroup))).flat()
 t.comment(`${outcomes.length} kill points in ${Math.round((Date.now() - started) / 1000)} s`)
 
 for (const group of GROUPS) {
-  for (const step of group.steps) {
-    const outcome = outcomes.find((o) => o.group === group && o.step === step)
-    t.test(`${group.name}: killed at step ${step} (${STEPS[step]}), the target ends old or new, the record says which, nothing stays beside it`, async (t) => {
-      if (!outcome) {
-        t.fail(`no restore died at step ${step}`)
-        return
-      }
-      const { row, tree, siblings } = outcome
-      t.equal(outcome.exitSignal, 'SIGKILL', `the runner killed itself at the failpoint\n${outcome.dyingOutput}`)
-      const committed = step >= 3
-      if (committed || group.maxAttempts > 1) {
-        t.equal(row.status, 'completed', `recorded completed (${row.error_code ?? ''} ${row.error_message ?? ''})`)
-        t.same(tree, group.existingTarget ? NEW : ARCHIVE, 'the target is exactly the new tree')
-        if (group.maxAttempts > 1) t.equal(row.attempt, step >= 7 ? 1 : 2, step >= 7 ? 'the killed attempt had recorded it' : 'the next attempt finished it')
-      } else {
-        t.equal(row.status, 'failed', 'recorded failed')
-        t.equal(row.error_code, 'runner_lost')
-        t.match(row.error_message, /the target was not changed/)
-        t.same(tree, group.existingTarget ? OLD : null, group.existingTarget ? 'the target is exactly the old tree' : 'no target was created')
-      }
-      t.same(siblings, tree === null ? [] : ['target'], 'nothing but the target is left in its directory')
-    })
+  for (const { step, round } of killPoints(group)) {
+    const outcome = outcomes.find((o) => o.group === group && o.step === step && o.round === round)
+    const nth = ROUNDS > 1 ? ` (kill ${round + 1} of ${ROUNDS})` : ''
+    t.test(
+      `${group.name}: killed at step ${step} (${STEPS[step]})${nth}, the target ends old or new, the record says which, nothing stays beside it`,
+      async (t) => {
+        if (!outcome) {
+          t.fail(`no restore died at step ${step}`)
+          return
+        }
+        const { row, tree, siblings } = outcome
+        t.equal(outcome.exitSignal, 'SIGKILL', `the runner killed itself at the failpoint\n${outcome.dyingOutput}`)
+        const committed = step >= 3
+        if (committed || group.maxAttempts > 1) {
+          t.equal(row.status, 'completed', `recorded completed (${row.error_code ?? ''} ${row.error_message ?? ''})`)
+          t.same(tree, group.existingTarget ? NEW : ARCHIVE, 'the target is exactly the new tree')
+          if (group.maxAttempts > 1) t.equal(row.attempt, step >= 7 ? 1 : 2, step >= 7 ? 'the killed attempt had recorded it' : 'the next attempt finished it')
+        } else {
+          t.equal(row.status, 'failed', 'recorded failed')
+          t.equal(row.error_code, 'runner_lost')
+          t.match(row.error_message, /the target was not changed/)
+          t.same(tree, group.existingTarget ? OLD : null, group.existingTarget ? 'the target is exactly the old tree' : 'no target was created')
+        }
+        t.same(siblings, tree === null ? [] : ['target'], 'nothing but the target is left in its directory')
+      },
+    )
   }
 }

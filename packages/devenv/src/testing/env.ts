@@ -9,6 +9,7 @@ const testEnvSchema = z.object({
   DEVPILOT_TEST_S3_ENDPOINT: z.string(),
   DEVPILOT_TEST_SCRATCH_DIR: z.string(),
   PG_BIN_DIR: z.string(),
+  FAULT_SCALE: z.enum(['ci', 'full']).default('ci').describe('fault tests: `ci` runs them small; `full` at the sizes the issue measured (`pnpm faults`)'),
 })
 export type TestEnv = z.infer<typeof testEnvSchema>
 
@@ -24,4 +25,9 @@ export function testEnv(): TestEnv {
   }
   cached = parsed.data
   return cached
+}
+
+/** A fault test's size: `ci` in `pnpm test`, `full` under `pnpm faults` (FAULT_SCALE=full). */
+export function atFaultScale<T>(sizes: { ci: T; full: T }): T {
+  return sizes[testEnv().FAULT_SCALE]
 }
