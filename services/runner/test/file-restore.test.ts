@@ -64,7 +64,7 @@ for (const format of FILE_BACKUP_FORMATS) {
     t.equal(after['sub/data.bin'], expected['sub/data.bin'], 'a nested member replaced the existing file')
     t.equal(readFileSync(join(target, 'keep-me.txt'), 'utf8'), 'not in the archive\n', 'files not in the archive stay')
     t.equal(after['sub/local-only'], 'dir 755', 'directories not in the archive stay')
-    t.equal(after.日本語, expected.日本語, 'the symlink was replaced by the archived directory')
+    t.equal(after['日本語'], expected['日本語'], 'the symlink was replaced by the archived directory')
     t.same(readdirSync(outside), [], 'nothing was written through the old symlink')
     for (const [path, description] of Object.entries(expected)) t.equal(after[path], description, `${path} is as archived`)
     // The switch journal is removed right after `completed` is recorded (docs/restore-semantics.md).
