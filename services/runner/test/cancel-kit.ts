@@ -19,7 +19,8 @@ export async function createCancelKit(tap: Teardown) {
   for (const id of ['cancel-a', 'cancel-b']) {
     const runner = spawnService('runner', h.runnerEnv({ RUNNER_ID: id }))
     tap.teardown(() => runner.child.kill('SIGKILL'))
-    await runner.ready()
+    // Generous: two runners compile their TypeScript at once on a loaded machine.
+    await runner.ready(120_000)
   }
   const cancel = (restoreId: string) => requestRestoreCancel(h.db.db, { workspaceId: h.ws.workspaceId, restoreId })
 
