@@ -2,7 +2,7 @@
 // .data/bench/suite, the API and one runner as child processes), runs every benchmark against the
 // bare tools on this machine in this run, prints the table of ratios and writes
 // bench/results/latest.json. Everything it started is stopped at the end, on error and on Ctrl-C.
-//   pnpm bench [-- --only pickup,burst,database,memory,files,api,pitr]
+//   pnpm bench [-- --only pickup,burst,database,memory,files,api,pitr,preview]
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchApiLoad } from './benchmarks/api-load.js'
@@ -11,6 +11,7 @@ import { benchDatabaseRestore, type DatabaseRestoreResult } from './benchmarks/d
 import { benchFilesRestore } from './benchmarks/files-restore.js'
 import { benchPickupLatency } from './benchmarks/pickup-latency.js'
 import { benchPitrReplay } from './benchmarks/pitr-replay.js'
+import { benchPreviewCancel } from './benchmarks/preview-cancel.js'
 import { benchRunnerMemory } from './benchmarks/runner-memory.js'
 import type { BenchContext } from './lib/context.js'
 import { describeMachine, loadAverage } from './lib/machine.js'
@@ -19,7 +20,7 @@ import { type BenchResult, formatTable, type ResultRow, writeResults } from './l
 import { startSystem } from './lib/system.js'
 import { createWorkspace } from './lib/workspace.js'
 
-const ALL = ['pickup', 'burst', 'database', 'memory', 'files', 'api', 'pitr'] as const
+const ALL = ['pickup', 'burst', 'database', 'memory', 'files', 'api', 'pitr', 'preview'] as const
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { only: { type: 'string' } } })
 const only = new Set(values.only ? values.only.split(',') : ALL)
 const began = performance.now()
@@ -55,6 +56,7 @@ try {
   if (only.has('files')) await record('filesRestore', () => benchFilesRestore(ctx))
   if (only.has('api')) await record('apiLoad', () => benchApiLoad(ctx))
   if (only.has('pitr')) await record('pitrReplay', () => benchPitrReplay(ctx))
+  if (only.has('preview')) await record('previewCancel', () => benchPreviewCancel(ctx))
 
   const totalSeconds = +((performance.now() - began) / 1000).toFixed(1)
   console.log(`\n${formatTable(rows)}\n`)

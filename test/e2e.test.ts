@@ -159,7 +159,11 @@ t.test('overwrite restores the original database exactly as backed up after a ba
   const done = await waitFinished(started.id)
   t.equal(done.status, 'completed', `restore ended ${done.status}: ${JSON.stringify(done.error)}`)
   t.equal(done.error, null)
-  t.same(done.progress, { bytesDone: dumpSize, bytesTotal: dumpSize }, 'every byte of the artifact was streamed')
+  t.same(
+    done.progress,
+    { bytesDone: dumpSize, bytesTotal: dumpSize, stage: null, etaSeconds: null },
+    'every byte of the artifact was streamed; no stage once terminal',
+  )
   t.ok(done.startedAt && done.completedAt && done.startedAt <= done.completedAt)
 
   t.same(await fingerprint(source.url), expected, 'every table, row, sequence and object is back as it was before the deploy')

@@ -8,7 +8,7 @@ export function must<T>(result: { data?: T; error?: unknown; response: Response 
   return result.data
 }
 
-export type RestoreTarget = { targetDatabase?: string; targetPath?: string; overwrite?: boolean }
+export type RestoreTarget = { targetDatabase?: string; targetPath?: string; overwrite?: boolean; dryRun?: boolean }
 
 export interface RestoreRun {
   id: string

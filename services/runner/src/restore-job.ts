@@ -27,7 +27,8 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
     return
   }
   // Another restore of the same physical target (an aliasing server row, a nested path) runs elsewhere: wait.
-  const lock = await tryLockTarget(ctx.db, run, { box: ctx.box, log })
+  // A dry run only reads the target: it never waits for it nor holds it.
+  const lock = run.dryRun ? { release: async () => {} } : await tryLockTarget(ctx.db, run, { box: ctx.box, log })
   if (!lock) {
     log.info(
       { retryInSeconds: ctx.config.RUNNER_TARGET_BUSY_RETRY_SECONDS },
@@ -43,7 +44,7 @@ export async function handleRestoreJob(ctx: RunnerContext, restoreId: string): P
     await lock.release()
   }
   // The target is free again: wake the restore waiting longest for it instead of its next retry.
-  if (!ran) return
+  if (!ran || run.dryRun) return
   const next = await nextPendingRestoreForTarget(ctx.db, restoreId)
   if (next) await ctx.requeue(next, 0, { wake: true })
 }

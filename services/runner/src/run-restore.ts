@@ -3,7 +3,7 @@
 // point-in-time step), and the final completed or failed record. Everything the drivers need is
 // read here and passed down; drivers never read the product database. Expected failures are
 // recorded on the restore; only errors that leave the record unwritten escape (pg-boss retries).
-import { isDatabaseBackupFormat, isFileBackupFormat, segmentsFrom, workspaceRoots } from '@devpilot/contracts'
+import { isAppError, isDatabaseBackupFormat, isFileBackupFormat, type RestorePreview, segmentsFrom, workspaceRoots } from '@devpilot/contracts'
 import {
   completeRestore,
   type Db,
@@ -13,15 +13,18 @@ import {
   type RestoreRun,
   type RunDestination,
   recordPointInTimeApplied,
+  recordRestorePreview,
   type StoredSegment,
 } from '@devpilot/db'
 import { OwnershipLostError, restoreError, toRestoreFailure } from './errors.js'
 import { failpointFrom } from './failpoint.js'
 import type { Logger } from './logger.js'
 import { restoreFinished, restoreKind } from './metrics.js'
+import { runPreflight } from './preflight/run-preflight.js'
 import { RestoreProgress } from './progress.js'
 import type { StreamStage } from './restore/feed-tool.js'
 import { restoreFiles } from './restore/files.js'
+import type { TargetServer } from './restore/pg-target.js'
 import { type PointInTimeStep, pointInTimeBase, pointInTimeStep } from './restore/pitr/point-in-time.js'
 import { restoreDatabase } from './restore/postgres.js'
 import type { RunnerContext } from './runner-context.js'
@@ -62,8 +65,13 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
     )
   if (ctx.shutdownSignal.aborted) onShutdown()
   else ctx.shutdownSignal.addEventListener('abort', onShutdown, { once: true })
-  const progress = new RestoreProgress(ctx.db, ownership, heartbeatIntervalMs(ctx.config.RUNNER_LOST_AFTER_SECONDS), log, () =>
-    controller.abort(new OwnershipLostError(run.id)),
+  const progress = new RestoreProgress(
+    ctx.db,
+    ownership,
+    heartbeatIntervalMs(ctx.config.RUNNER_LOST_AFTER_SECONDS),
+    log,
+    () => controller.abort(new OwnershipLostError(run.id)),
+    () => controller.abort(cancelledError()),
   )
   progress.bytesTotal = run.backup.sizeBytes
   progress.start()
@@ -78,11 +86,41 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   }
   const beforeCommit = async () => {
     if (!(await progress.confirmOwnership())) throw new OwnershipLostError(run.id)
+    // Verification (stage `verify`) runs before this point. Entering `swap` decides a racing cancel.
+    const entry = await progress.enterSwap()
+    if (entry === 'lost') throw new OwnershipLostError(run.id)
+    if (entry === 'cancelled') throw cancelledError()
   }
   let afterComplete: (() => Promise<void>) | null = null
   let pointInTime: PointInTimeStep | null = null
+  let preview: RestorePreview | null = null
   try {
-    if (run.target.path) {
+    // Preflight (preflight/): every check before the target is touched; a dry run ends with its preview.
+    await progress.setStage('preflight')
+    const server = run.target.path ? null : targetServerOf(ctx, run)
+    if (server?.password) secrets.push(server.password)
+    const snapshotLsn = server && run.pitTargetTime !== null ? pointInTimeBase(run.backup) : null
+    const stream = snapshotLsn ? await readStreamFrom(ctx.db, run, snapshotLsn) : null
+    const preflight = await runPreflight({
+      ctx,
+      run,
+      ownership,
+      server,
+      roots: workspaceRoots(ctx.config.RESTORE_PATH_ROOTS, run.workspaceSlug),
+      openDeps,
+      secrets,
+      pointInTime: snapshotLsn && stream ? { snapshotLsn, segments: stream.segments } : null,
+      signal: controller.signal,
+      log,
+    })
+    if (!run.dryRun) {
+      preflight.checks.throwIfFailed()
+      await progress.setStage('restore')
+    }
+    if (run.dryRun) {
+      // A preview ends with its change list: the target is never created, locked or changed.
+      preview = await preflight.preview()
+    } else if (run.target.path) {
       if (!isFileBackupFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a path.`)
       const result = await restoreFiles({
         restoreId: run.id,
@@ -107,15 +145,12 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
     } else {
       if (!isDatabaseBackupFormat(run.backup.format))
         throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a database.`)
-      if (!run.server || run.server.deleted || !run.target.database) throw restoreError('target_unreachable', 'The target server of this restore was deleted.')
-      const server = resolveTargetServer(ctx.box, run.server)
-      if (server.password) secrets.push(server.password)
-      if (run.pitTargetTime !== null) {
-        const snapshotLsn = pointInTimeBase(run.backup)
+      if (!server || !run.target.database || !run.server) throw restoreError('target_unreachable', 'The target server of this restore was deleted.')
+      if (run.pitTargetTime !== null && snapshotLsn && stream) {
         pointInTime = pointInTimeStep({
           targetTime: run.pitTargetTime,
           snapshotLsn,
-          ...(await readStreamFrom(ctx.db, run, snapshotLsn)),
+          ...stream,
           server,
           openDeps,
           progress,
@@ -123,8 +158,14 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
           log,
         })
       }
+      const replay = pointInTime
       const result = await restoreDatabase({
-        afterStagingRestore: pointInTime?.afterStagingRestore,
+        afterStagingRestore: replay
+          ? async (staging) => {
+              await progress.setStage('replay')
+              await replay.afterStagingRestore(staging)
+            }
+          : undefined,
         restoreId: run.id,
         attempt,
         server,
@@ -151,7 +192,9 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
       log.warn('stopped: another runner owns this restore now')
       return
     }
-    const failure = toRestoreFailure(error)
+    // A cancel or shutdown aborts whatever step ran; the abort's reason, not that step's error, is why it failed.
+    const reason = controller.signal.aborted && isAppError(controller.signal.reason) ? controller.signal.reason : error
+    const failure = toRestoreFailure(reason)
     if (failure.code === 'internal_error') log.error({ err: error }, 'restore failed with an unexpected error')
     else log.warn({ code: failure.code, reason: failure.message }, 'restore failed')
     const recorded = await failRestore(ctx.db, { ...ownership, ...failure })
@@ -163,6 +206,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   ctx.shutdownSignal.removeEventListener('abort', onShutdown)
   const applied = pointInTime?.applied()
   if (applied) await recordPointInTimeApplied(ctx.db, { ...ownership, ...applied })
+  if (preview) await recordRestorePreview(ctx.db, { ...ownership, preview })
   const recorded = await completeRestore(ctx.db, { ...ownership, bytesDone: progress.bytesDone })
   if (!recorded) {
     log.warn('restore finished but this runner no longer owns the record')
@@ -172,4 +216,14 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   log.info({ bytes: progress.bytesDone }, 'restore completed')
   if (afterComplete)
     await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker or switch journal of the target'))
+}
+
+/** The database target of a run, its password decrypted; target_unreachable when it was deleted. */
+function targetServerOf(ctx: RunnerContext, run: RestoreRun): TargetServer {
+  if (!run.server || run.server.deleted || !run.target.database) throw restoreError('target_unreachable', 'The target server of this restore was deleted.')
+  return resolveTargetServer(ctx.box, run.server)
+}
+
+function cancelledError() {
+  return restoreError('cancelled', 'Cancelled on request before the swap; the staging copy was dropped and the target was not changed.')
 }

@@ -69,6 +69,7 @@ export interface Harness {
     targetPath?: string
     overwrite?: boolean
     pitTargetTime?: string
+    dryRun?: boolean
   }): Promise<string>
   row(restoreId: string): Promise<RestoreRow>
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>

@@ -42,6 +42,8 @@ export interface RestoreRun {
   runnerId: string | null
   heartbeatAgeSeconds: number | null
   overwrite: boolean
+  /** A preview: checks and change list only, the target is never touched. */
+  dryRun: boolean
   /** Point-in-time restores: the moment to replay up to (inclusive), as PostgreSQL's timestamptz text. */
   pitTargetTime: string | null
   target: { serverId: string | null; database: string | null; path: string | null }
@@ -72,6 +74,7 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
       runnerId: restores.runnerId,
       heartbeatAge: sql<string | null>`extract(epoch FROM now() - ${restores.heartbeatAt})::text`,
       overwrite: restores.overwrite,
+      dryRun: restores.dryRun,
       pitTargetTime: restores.pitTargetTime,
       target: { serverId: restores.targetServerId, database: restores.targetDatabase, path: restores.targetPath },
       backup: {

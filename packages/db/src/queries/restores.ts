@@ -46,6 +46,10 @@ function selectRestores(db: Db) {
 }
 type RestoreRow = Awaited<ReturnType<typeof selectRestores>>[number]
 
+function running(status: RestoreStatus): boolean {
+  return status === RESTORE_STATUS.in_progress
+}
+
 function toRestore(row: RestoreRow): Restore {
   return {
     id: row.id,
@@ -58,7 +62,10 @@ function toRestore(row: RestoreRow): Restore {
     startedAt: isoTimestamp(row.startedAt),
     completedAt: isoTimestamp(row.completedAt),
     error: row.errorCode !== null ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
-    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: row.stage, etaSeconds: row.etaSeconds },
+    // The runner leaves its last stage in the row; a finished restore has none (DESIGN: null once terminal).
+    progress: running(row.status)
+      ? { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: row.stage, etaSeconds: row.etaSeconds }
+      : { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: null, etaSeconds: null },
     // A point-in-time restore restores its backup (the base snapshot) and replays up to the target time.
     pointInTime:
       row.pitTargetTime !== null

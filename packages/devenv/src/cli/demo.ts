@@ -61,9 +61,15 @@ function bar(done: number, total: number | null): string {
 
 const RestoreEvent = z.object({
   status: z.string(),
-  progress: z.object({ bytesDone: z.number(), bytesTotal: z.number().nullable() }),
+  progress: z.object({ bytesDone: z.number(), bytesTotal: z.number().nullable(), stage: z.string().nullable(), etaSeconds: z.number().nullable() }),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 })
+
+/** `stage` and ETA as a person reads them on the progress line. */
+function stageAndEta(progress: z.infer<typeof RestoreEvent>['progress']): string {
+  const eta = progress.etaSeconds === null ? '' : ` eta ${progress.etaSeconds}s`
+  return `${(progress.stage ?? '').padEnd(9)}${eta.padEnd(10)}`
+}
 
 /** Follows GET /v1/restores/{id}/events until the terminal event; returns the final restore. */
 async function follow(restoreId: string, token: string): Promise<z.infer<typeof RestoreEvent>> {
@@ -85,7 +91,7 @@ async function follow(restoreId: string, token: string): Promise<z.infer<typeof 
         .join('')
       if (data) {
         last = RestoreEvent.parse(JSON.parse(data))
-        process.stdout.write(`\r  ${last.status.padEnd(12)} ${bar(last.progress.bytesDone, last.progress.bytesTotal)}   `)
+        process.stdout.write(`\r  ${last.status.padEnd(12)} ${stageAndEta(last.progress)} ${bar(last.progress.bytesDone, last.progress.bytesTotal)}   `)
       }
       idx = buffer.indexOf('\n\n')
     }
@@ -149,8 +155,27 @@ const backup = must(
   'register backup',
 )
 
-// 4. Restore to a new database name and follow it.
-say(`4/5 restoring backup ${backup.id} to database ${restoredDb}`)
+// 4. Preview first (a dry run: checks and change list, nothing touched), then restore and follow it.
+say(`4/5 previewing the restore of backup ${backup.id} to database ${restoredDb}`)
+const dry = must(
+  await api.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: { targetDatabase: restoredDb, dryRun: true } }),
+  'start preview',
+)
+const previewed = await follow(dry.id, token)
+const preview = must(await api.GET('/v1/restores/{id}', { params: { path: { id: dry.id } } }), 'get preview')
+if (previewed.status !== 'completed' || !preview.preview) {
+  say(`preview ${dry.id} ended ${previewed.status}: ${previewed.error?.code} — ${previewed.error?.message}`)
+  process.exit(1)
+}
+for (const check of preview.checks) say(`  ${check.status.padEnd(8)} ${check.name.padEnd(18)} ${check.message}`)
+const changes = preview.preview.changes
+say(
+  `  verdict ${preview.preview.verdict}; ${changes ? `${changes.create} to create, ${changes.replace} to replace, ${changes.drop} to drop` : 'no change list'}`,
+)
+say(`  ${'action'.padEnd(8)} ${'kind'.padEnd(18)} ${'name'.padEnd(40)} rows now`)
+for (const item of changes?.items ?? []) say(`  ${item.action.padEnd(8)} ${item.kind.padEnd(18)} ${item.name.padEnd(40)} ${item.rowsNow ?? ''}`)
+if (changes?.truncated) say('  … (more items than the preview lists)')
+say(`  restoring to ${restoredDb}`)
 const started = must(
   await api.POST('/v1/backups/{id}/restores', { params: { path: { id: backup.id } }, body: { targetDatabase: restoredDb } }),
   'start restore',

@@ -15,6 +15,7 @@ import { bearerSecurity, principalOf } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
+import { cancelRestore } from '../use-cases/cancel-restore.js'
 import { startRestore } from '../use-cases/start-restore.js'
 import { replyStarted } from './started-restore.js'
 
@@ -95,6 +96,27 @@ export const restoreRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
       },
     },
     async (request) => listRestores(db, { workspaceId: principalOf(request).workspaceId, ...request.query }),
+  )
+
+  app.post(
+    '/v1/restores/:id/cancel',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        operationId: 'cancelRestore',
+        summary: 'Cancel a restore',
+        description:
+          'A pending restore fails at once with `cancelled`. A running one gets `cancelRequestedAt`; its runner stops within 5 s, drops its staging copy and fails it with `cancelled`, the target unchanged. Once its swap has begun (`progress.stage` = `swap`) it finishes as it would have and keeps `cancelRequestedAt`. Asking again while it runs answers 202 again. A finished restore is `restore_finished` (409).',
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        response: {
+          202: restoreSchema,
+          ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed', 'restore_finished'),
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await cancelRestore(deps, principalOf(request), request.params.id)),
   )
 
   app.get(

@@ -21,6 +21,9 @@ export async function createRestore(
     planId: string
     target: EffectiveTarget
     overwrite: boolean
+    /** A preview: queued like a restore, never touches the target. */
+    dryRun: boolean
+    verify: boolean
     idempotencyKey: string | null
     requestFingerprint: string | null
     pitTargetTime: string | null
@@ -40,6 +43,8 @@ export async function createRestore(
         triggeredByUserId: principal.userId,
         ...params.target,
         overwrite: params.overwrite,
+        dryRun: params.dryRun,
+        verify: params.verify,
         idempotencyKey: key,
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,

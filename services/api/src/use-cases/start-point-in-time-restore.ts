@@ -9,7 +9,6 @@ import { found } from '../not-found.js'
 import { createRestore } from './create-restore.js'
 import { checkIdempotency, type StartRestoreResult } from './restore-idempotency.js'
 import { resolveTarget } from './restore-target.js'
-import { refuseUnbuilt } from './start-restore.js'
 
 export async function planStreamWindow(deps: AppDeps, workspaceId: string, planId: string) {
   const { db } = deps.database
@@ -31,7 +30,6 @@ export async function startPointInTimeRestore(
     )
   }
   const { body } = params
-  refuseUnbuilt(body)
   const idempotency = await checkIdempotency(deps, workspaceId, params.idempotencyKey, () => [
     'pitr',
     plan.id,
@@ -39,6 +37,8 @@ export async function startPointInTimeRestore(
     body.targetServerId ?? null,
     body.targetDatabase ?? null,
     body.overwrite,
+    body.dryRun,
+    body.verify,
   ])
   if (idempotency.replayed) return idempotency.replayed
   const { window } = await planStreamWindow(deps, workspaceId, plan.id)
@@ -72,6 +72,8 @@ export async function startPointInTimeRestore(
     planId: plan.id,
     target,
     overwrite: params.body.overwrite,
+    dryRun: params.body.dryRun,
+    verify: params.body.verify,
     idempotencyKey: idempotency.key,
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: targetTime,

@@ -29,6 +29,11 @@ export async function startRestore(
     body.targetDatabase ?? null,
     body.targetPath ?? null,
     body.overwrite,
+    // Every request field that changes what runs: a preview and a restore are different requests.
+    body.dryRun,
+    body.verify,
+    body.include ?? null,
+    body.targetSchema ?? null,
   ])
   if (idempotency.replayed) return idempotency.replayed
   if (backup.status !== 'completed') {
@@ -40,6 +45,8 @@ export async function startRestore(
     planId: backup.planId,
     target,
     overwrite: body.overwrite,
+    dryRun: body.dryRun,
+    verify: body.verify,
     idempotencyKey: idempotency.key,
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: null,
@@ -50,9 +57,7 @@ export async function startRestore(
  * Request fields the contract already carries but no runner acts on yet: refused, never ignored
  * (an ignored `include` would restore everything). Each feature removes its line when it lands.
  */
-export function refuseUnbuilt(body: { dryRun?: boolean; include?: unknown; targetSchema?: string | null }): void {
-  const unbuilt = [body.dryRun ? 'dryRun' : null, body.include !== undefined ? 'include' : null, body.targetSchema ? 'targetSchema' : null].filter(
-    (f): f is string => f !== null,
-  )
+export function refuseUnbuilt(body: { include?: unknown; targetSchema?: string | null }): void {
+  const unbuilt = [body.include !== undefined ? 'include' : null, body.targetSchema ? 'targetSchema' : null].filter((f): f is string => f !== null)
   if (unbuilt.length > 0) throw new AppError('validation_failed', `Not available yet: ${unbuilt.join(', ')}.`)
 }

@@ -53,7 +53,7 @@ export interface FileRestoreResult {
 }
 
 /** Resolves the target and proves it lies under one of the runner's roots, symlinks included. */
-async function checkTargetPath(targetPath: string, roots: readonly string[]): Promise<string> {
+export async function checkTargetPath(targetPath: string, roots: readonly string[]): Promise<string> {
   const target = resolve(targetPath)
   // The deepest existing ancestor, resolved, must be under a resolved root.
   let existing = target

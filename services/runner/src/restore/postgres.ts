@@ -85,7 +85,7 @@ async function describeDatabase(admin: postgres.Sql, name: string): Promise<Exis
 }
 
 /** A few user objects of a database (schemas, relations, functions, types, extensions); empty = no user objects. */
-async function userObjects(server: TargetServer, database: string): Promise<string[]> {
+export async function userObjects(server: TargetServer, database: string): Promise<string[]> {
   const sql = await connectTarget(server, database)
   try {
     const rows = await sql<{ what: string }[]>`

@@ -56,6 +56,15 @@ function parsePax(data: Buffer): Record<string, string> {
   return out
 }
 
+/** A member as the guard saw it (after its checks passed), for listing an archive without extracting it. */
+export interface TarMember {
+  /** Relative to the archive root; '' is the root itself. */
+  path: string
+  /** file (regular or hard link), dir, symlink, or other (a volume label). */
+  kind: 'file' | 'dir' | 'symlink' | 'other'
+  size: number
+}
+
 export class TarGuard extends Transform {
   /** Mode of the archive's own root entry (`./`), if it has one. */
   rootMode: number | null = null
@@ -69,6 +78,10 @@ export class TarGuard extends Transform {
   private ended = false
   private readonly files = new Set<string>()
   private readonly symlinks = new Set<string>()
+
+  constructor(private readonly onMember?: (member: TarMember) => void) {
+    super()
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
@@ -137,6 +150,7 @@ export class TarGuard extends Transform {
     this.longLink = null
     this.check(type, rawName, linkName, mode)
     this.members++
+    this.onMember?.({ path: memberPath(rawName), kind: memberKind(type), size: type === '1' ? 0 : size })
     this.dataLeft = type === '0' || type === '\u0000' || type === '7' || type === 'D' ? Math.ceil(size / BLOCK) * BLOCK : 0
   }
 
@@ -206,4 +220,11 @@ function memberPath(name: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.')
   if (parts.includes('..')) throw unsafe(`member ${name} contains '..'`)
   return parts.join('/')
+}
+
+function memberKind(type: string): TarMember['kind'] {
+  if (type === '5' || type === 'D') return 'dir'
+  if (type === '2') return 'symlink'
+  if (type === 'V') return 'other'
+  return 'file'
 }
