@@ -14,7 +14,7 @@ import type { Failpoint } from '../failpoint.js'
 import type { Logger } from '../logger.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
 import { carryOverUntouched } from './carry-over.js'
-import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
+import { type ArtifactInput, childEnv, feedTool, type StreamStage } from './feed-tool.js'
 import {
   clearSwitchJournal,
   commitSwitch,
@@ -35,7 +35,7 @@ export interface FileRestoreParams {
   overwrite: boolean
   format: FileBackupFormat
   roots: readonly string[]
-  openInput(): Promise<StreamStage[]>
+  openInput(): Promise<ArtifactInput>
   beforeMove(): Promise<void>
   failpoint: Failpoint
   signal: AbortSignal
@@ -181,8 +181,9 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
   try {
     const guard = new TarGuard()
+    // The archive always streams through TarGuard, so tar never reads a member the guard has not passed.
     const input = await params.openInput()
-    const stages: StreamStage[] = [...input]
+    const stages: StreamStage[] = [...input.stages]
     if (params.format === 'tar_gz') stages.push(createGunzip())
     stages.push(guard)
     await feedTool(
