@@ -10,7 +10,7 @@ import type postgres from 'postgres'
 import { restoreError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { PgTools } from '../pg-tools.js'
-import { type ArtifactInput, childEnv, destroyStages, feedTool, runTool, type StreamStage, toolReadsFile } from './feed-tool.js'
+import { type ArtifactInput, childEnv, feedTool, runTool, type StreamStage, toolReadsFile } from './feed-tool.js'
 import {
   connectTarget,
   conninfoDbname,
@@ -131,12 +131,8 @@ async function restoreIntoStaging(params: DatabaseRestoreParams, staging: string
   if (local && (params.format === 'pg_custom' || params.format === 'pg_tar')) {
     // A local artifact: pg_restore reads the file itself from stdin (seekable, so -j needs no
     // spool) while the runner hashes it; the swap still waits for both.
-    const toolFile = await local.openForTool().catch((error: unknown) => {
-      destroyStages(input)
-      throw error
-    })
     const parallel = params.format === 'pg_custom' && params.jobs > 1 ? [`--jobs=${params.jobs}`, '/dev/stdin'] : []
-    await toolReadsFile({ ...run, args: [...args, ...parallel] }, toolFile, input, params.signal)
+    await toolReadsFile({ ...run, args: [...args, ...parallel] }, local, input, params.signal)
     return
   }
   if (params.format === 'pg_custom' && params.jobs > 1) {

@@ -11,12 +11,15 @@ import { restoreError } from '../errors.js'
 export interface ToolFile {
   /** A descriptor of its own (own offset) on the artifact, for the tool's stdin. */
   fd: number
+  /** Reads the next bytes into `buffer` (from this descriptor's own offset); 0 at the end. */
+  read(buffer: Buffer): Promise<number>
   /** Throws checksum_mismatch when the file changed since the artifact was opened. */
   assertUnchanged(): Promise<void>
   close(): Promise<void>
 }
 
 export interface ArtifactFile {
+  /** A descriptor of its own on the artifact's inode (for the tool's stdin, or to hash it). */
   openForTool(): Promise<ToolFile>
 }
 
@@ -39,6 +42,7 @@ export function artifactFile(path: string, identity: BigIntStats, location: stri
       }
       return {
         fd: handle.fd,
+        read: async (buffer) => (await handle.read(buffer, 0, buffer.length, null)).bytesRead,
         async assertUnchanged() {
           const now = await handle.stat({ bigint: true })
           if (now.size !== identity.size || now.mtimeNs !== identity.mtimeNs || now.ctimeNs !== identity.ctimeNs) throw changed(location, 'was modified')
