@@ -7,9 +7,10 @@ import { must } from '../lib/api.js'
 import type { BenchContext } from '../lib/context.js'
 import { explainListQuery } from '../lib/explain.js'
 import { type LoadResult, loadTest } from '../lib/load.js'
+import { loadAverage } from '../lib/machine.js'
 import type { BenchResult, ResultRow } from '../lib/report.js'
 import { seedBackups } from '../lib/seed-backups.js'
-import { timed } from '../lib/stats.js'
+import { median, timed } from '../lib/stats.js'
 
 const SMALL = 10_000
 const LARGE = 1_000_000
@@ -49,15 +50,19 @@ export async function benchApiLoad(ctx: BenchContext): Promise<BenchResult> {
   const target = must(await ws.api.GET('/v1/backups', { params: { query: { planId: ws.filesPlanId, status: 'completed', limit: 1 } } }), 'find a backup')
     .items[0]
   if (!target) throw new Error('no completed files backup to restore under load')
-  const post = await loadTest({
-    url: `${system.apiUrl}/v1/backups/${target.id}/restores`,
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ targetPath: `${system.filesRoot}/load-target`, overwrite: true }),
-    connections: CONNECTIONS,
-    seconds: SECONDS,
-  })
-  log(`api: POST restores at 1M rows: ${summary(post)}`)
+  const postTo = (apiUrl: string) =>
+    loadTest({
+      url: `${apiUrl}/v1/backups/${target.id}/restores`,
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ targetPath: `${system.filesRoot}/load-target`, overwrite: true }),
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+    })
+  const load = loadAverage()
+  const post = await postTo(system.apiUrl)
+  log(`api: POST restores at 1M rows: ${summary(post)} (load ${load})`)
+  const comparison = ctx.options.variants.length > 1 ? await compareApiVariants(ctx, listUrl, postTo, headers) : undefined
 
   for (const [name, r] of [
     ['GET list 10k', listSmall],
@@ -107,6 +112,45 @@ export async function benchApiLoad(ctx: BenchContext): Promise<BenchResult> {
       listLarge,
       listSqlAt1M: plan,
       postRestores: post,
+      ...(comparison ? { variants: comparison } : {}),
     },
   }
+}
+
+/**
+ * With --variant: one extra API process per variant (node binary, compiled or tsx) on the same
+ * database, and the list and POST loads run against each in turn, round after round, so every
+ * variant sees the same background load. Reports each sample with the load average before it.
+ */
+async function compareApiVariants(ctx: BenchContext, listUrl: string, postTo: (apiUrl: string) => Promise<LoadResult>, headers: Record<string, string>) {
+  const { system, log, options } = ctx
+  const apis = []
+  for (const variant of options.variants) apis.push({ variant, ...(await system.addApi(variant)) })
+  const samples = apis.map(() => ({ list: [] as Array<LoadResult & { load: number }>, post: [] as Array<LoadResult & { load: number }> }))
+  try {
+    for (let rep = 1; rep <= options.repeats; rep++) {
+      for (const [i, api] of apis.entries()) {
+        const listLoad = loadAverage()
+        const list = await loadTest({ url: listUrl.replace(system.apiUrl, api.url), headers, connections: CONNECTIONS, seconds: SECONDS })
+        const postLoad = loadAverage()
+        const post = await postTo(api.url)
+        samples[i]?.list.push({ ...list, load: listLoad })
+        samples[i]?.post.push({ ...post, load: postLoad })
+        log(`api: round ${rep}, ${api.variant.label}: GET list 1M ${summary(list)} (load ${listLoad}); POST ${summary(post)} (load ${postLoad})`)
+      }
+    }
+  } finally {
+    for (const api of apis) await api.service.stop()
+  }
+  return apis.map((api, i) => {
+    const s = samples[i] ?? { list: [], post: [] }
+    return {
+      variant: api.variant.label,
+      listRequestsPerSecond: median(s.list.map((r) => r.requestsPerSecond)),
+      listP99Ms: median(s.list.map((r) => r.latencyMs.p99)),
+      postRequestsPerSecond: median(s.post.map((r) => r.requestsPerSecond)),
+      postP99Ms: median(s.post.map((r) => r.latencyMs.p99)),
+      samples: s,
+    }
+  })
 }

@@ -13,7 +13,7 @@ export async function benchRunnerMemory(ctx: BenchContext, large: { artifactByte
   const { system, ws, log } = ctx
   log('memory: ~256 MiB dump through a fresh runner')
   const { s3BackupId: backupId, bytes } = await prepareDumpBackup(ctx, 'bench_256m', 256)
-  const runner = await system.restartRunner({ PG_RESTORE_JOBS: '1' })
+  const runner = await system.restartRunner({ PG_RESTORE_JOBS: '1' }, ctx.options.variants[0])
   const run = await restoreAndWait(ws.api, backupId, { targetDatabase: 'sys_256m' })
   const smallKiB = runner.peakRssKiB()
   await dropDatabase(system.cluster, 'sys_256m')

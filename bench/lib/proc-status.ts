@@ -51,3 +51,13 @@ export function peakRssKiB(pid: number): number {
   if (!match?.[1]) throw new Error(`no VmHWM in /proc/${pid}/status`)
   return Number(match[1])
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat counts in clock
+ * ticks of 1/100 s). Unlike wall time, a loaded machine does not inflate it much.
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { COMPILED_ENTRIES, compiledServiceArgs, PROJECT_ROOT, type ServiceName } from '@devpilot/devenv'
 import { serviceBaseEnv } from '@devpilot/devenv/testing'
 import type { ResultPromise } from 'execa'
-import { findProcessInTree, peakRssKiB } from './proc-status.js'
+import { cpuMs, findProcessInTree, peakRssKiB } from './proc-status.js'
 import { spawnTracked } from './processes.js'
 
 export interface Service {
@@ -14,6 +14,8 @@ export interface Service {
   pid: number
   logFile: string
   peakRssKiB(): number
+  /** CPU time (user + system) the service process has used so far, in ms. */
+  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -31,11 +33,31 @@ async function waitReady(url: string, child: ResultPromise, logFile: string, tim
   throw new Error(`${url} not ready within ${timeoutMs / 1000} s; see ${logFile}`)
 }
 
-export async function startService(options: { name: ServiceName; env: Record<string, string>; readyUrl: string; logDir: string }): Promise<Service> {
+/** How a service process is run: which node binary, and the compiled output or the sources through tsx. */
+export interface ServiceRuntime {
+  node: string
+  runtime: 'compiled' | 'tsx'
+  /** Extra node flags before the entry (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[]
+}
+
+const SOURCE_ENTRIES: Record<ServiceName, string> = { api: 'services/api/src/server.ts', runner: 'services/runner/src/main.ts' }
+
+export const DEFAULT_RUNTIME: ServiceRuntime = { node: process.execPath, runtime: 'compiled' }
+
+export async function startService(options: {
+  name: ServiceName
+  env: Record<string, string>
+  readyUrl: string
+  logDir: string
+  runtime?: ServiceRuntime
+}): Promise<Service> {
   const logFile = join(options.logDir, `${options.name}-${++started}.log`)
-  const entry = COMPILED_ENTRIES[options.name]
+  const how = options.runtime ?? DEFAULT_RUNTIME
+  const entry = how.runtime === 'tsx' ? SOURCE_ENTRIES[options.name] : COMPILED_ENTRIES[options.name]
+  const args = how.runtime === 'tsx' ? ['--import', 'tsx', entry] : compiledServiceArgs(options.name)
   // `node <entry>` runs the service in this very process, so child.pid is the service itself.
-  const child = spawnTracked(process.execPath, compiledServiceArgs(options.name), {
+  const child = spawnTracked(how.node, [...(how.nodeArgs ?? []), ...args], {
     cwd: PROJECT_ROOT,
     // Only what a service needs: no variable of the caller's shell changes what is measured.
     env: { ...serviceBaseEnv(), ...options.env },
@@ -54,6 +76,7 @@ export async function startService(options: { name: ServiceName; env: Record<str
     pid,
     logFile,
     peakRssKiB: () => peakRssKiB(pid),
+    cpuMs: () => cpuMs(pid),
     async stop() {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')

@@ -10,7 +10,7 @@ import { DATA_DIR, freePort, type LocalCluster, type LocalS3, startLocalCluster,
 import { psql } from '@devpilot/devenv/testing'
 import { generateSecretsKey } from '@devpilot/secrets'
 import { onCleanup } from './processes.js'
-import { type Service, startService } from './services.js'
+import { type Service, type ServiceRuntime, startService } from './services.js'
 
 export const BUCKET = 'bench'
 
@@ -28,9 +28,11 @@ export interface System {
   apiUrl: string
   api: Service
   runner(): Service | null
-  /** Stops the current runner (if any) and starts a fresh one with these extra settings. */
-  restartRunner(extraEnv?: Record<string, string>): Promise<Service>
+  /** Stops the current runner (if any) and starts a fresh one with these extra settings (and node binary/runtime). */
+  restartRunner(extraEnv?: Record<string, string>, runtime?: ServiceRuntime): Promise<Service>
   stopRunner(): Promise<void>
+  /** Starts another API process (another node binary or runtime) on its own port; the caller stops it. */
+  addApi(runtime: ServiceRuntime): Promise<{ service: Service; url: string }>
   /** Starts another runner process beside the current one; the caller stops it. */
   addRunner(extraEnv?: Record<string, string>): Promise<Service>
 }
@@ -38,7 +40,7 @@ export interface System {
 /** The bench's workspace slug: its folders are `<root>/bench`. */
 export const BENCH_WORKSPACE = 'bench'
 
-export async function startSystem(log: (line: string) => void): Promise<System> {
+export async function startSystem(log: (line: string) => void, options: { apiRuntime?: ServiceRuntime } = {}): Promise<System> {
   const root = join(DATA_DIR, 'bench', 'suite')
   const logDir = join(root, 'logs')
   const workDir = join(root, 'work')
@@ -85,29 +87,52 @@ export async function startSystem(log: (line: string) => void): Promise<System> 
     env: { ...common, HOST: '127.0.0.1', PORT: String(apiPort) },
     readyUrl: `${apiUrl}/readyz`,
     logDir,
+    ...(options.apiRuntime ? { runtime: options.apiRuntime } : {}),
   })
   log(`API on ${apiUrl} (pid ${api.pid})`)
+  const addApi = async (runtime: ServiceRuntime) => {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const service = await startService({ name: 'api', env: { ...common, HOST: '127.0.0.1', PORT: String(port) }, readyUrl: `${url}/readyz`, logDir, runtime })
+    return { service, url }
+  }
 
   let runner: Service | null = null
   const stopRunner = async () => {
     await runner?.stop()
     runner = null
   }
-  const addRunner = async (extraEnv: Record<string, string> = {}) => {
+  const addRunner = async (extraEnv: Record<string, string> = {}, runtime?: ServiceRuntime) => {
     const port = await freePort()
     return startService({
       name: 'runner',
       env: { ...common, NODE_OPTIONS: RUNNER_NODE_OPTIONS, METRICS_PORT: String(port), RUNNER_TEMP_DIR: tmpDir, SHUTDOWN_GRACE_SECONDS: '5', ...extraEnv },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       logDir,
+      ...(runtime ? { runtime } : {}),
     })
   }
-  const restartRunner = async (extraEnv: Record<string, string> = {}) => {
+  const restartRunner = async (extraEnv: Record<string, string> = {}, runtime?: ServiceRuntime) => {
     await stopRunner()
-    runner = await addRunner(extraEnv)
+    runner = await addRunner(extraEnv, runtime)
     return runner
   }
   const first = await restartRunner()
   log(`runner ready (pid ${first.pid})`)
-  return { root, workDir, filesRoot, destinationsRoot, cluster, s3, databaseUrl, apiUrl, api, runner: () => runner, restartRunner, stopRunner, addRunner }
+  return {
+    root,
+    workDir,
+    filesRoot,
+    destinationsRoot,
+    cluster,
+    s3,
+    databaseUrl,
+    apiUrl,
+    api,
+    runner: () => runner,
+    restartRunner,
+    stopRunner,
+    addRunner,
+    addApi,
+  }
 }

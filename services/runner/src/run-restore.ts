@@ -22,7 +22,7 @@ import type { Logger } from './logger.js'
 import { restoreFinished, restoreKind } from './metrics.js'
 import { runPreflight } from './preflight/run-preflight.js'
 import { RestoreProgress } from './progress.js'
-import type { StreamStage } from './restore/feed-tool.js'
+import type { ArtifactInput } from './restore/feed-tool.js'
 import { restoreFiles } from './restore/files.js'
 import type { TargetServer } from './restore/pg-target.js'
 import { type PointInTimeStep, pointInTimeBase, pointInTimeStep } from './restore/pitr/point-in-time.js'
@@ -77,12 +77,12 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   progress.start()
   const secrets: string[] = []
   const openDeps = { box: ctx.box, localRoots: workspaceRoots(ctx.config.LOCAL_DESTINATION_ROOTS, run.workspaceSlug), signal: controller.signal }
-  const openInput = async (): Promise<StreamStage[]> => {
+  const openInput = async (): Promise<ArtifactInput> => {
     const { artifact, secrets: sourceSecrets } = await openArtifact(run, openDeps)
     secrets.push(...sourceSecrets)
     progress.bytesTotal = artifact.size ?? run.backup.sizeBytes
     log.info({ location: artifact.location, bytesTotal: progress.bytesTotal, sha256Known: run.backup.sha256 !== null }, 'streaming the artifact')
-    return [artifact.stream, new VerifyingCounter(run.backup.sha256, (n) => (progress.bytesDone = n))]
+    return { stages: [artifact.stream, new VerifyingCounter(run.backup.sha256, (n) => (progress.bytesDone = n))], file: artifact.file }
   }
   const beforeCommit = async () => {
     if (!(await progress.confirmOwnership())) throw new OwnershipLostError(run.id)

@@ -1,5 +1,5 @@
-// A spool that runs out of room: PG_RESTORE_JOBS=2 spools the artifact to RUNNER_TEMP_DIR, here a
-// real 1 MiB tmpfs (mounted by the test; the suite runs as root, as CI does). A 3 MiB dump is
+// A spool that runs out of room: PG_RESTORE_JOBS=2 spools an S3 artifact to RUNNER_TEMP_DIR (a
+// local one needs no spool: pg_restore -j reads its file), here a real 1 MiB tmpfs (mounted by the test; the suite runs as root, as CI does). A 3 MiB dump is
 // refused before the download (the artifact's size is known from the destination, whether or not
 // the backup record states it): insufficient_space naming the directory and both figures, the
 // existing target unchanged, and no spool left. A spool left by a runner that is gone (a dead
@@ -20,6 +20,7 @@ import {
   scratchDir,
   type Teardown,
   testEnv,
+  uploadFile,
   waitFor,
 } from '@devpilot/devenv/testing'
 import { execa } from 'execa'
@@ -46,9 +47,10 @@ await psql(
   source.url,
   'CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 40000) i;',
 )
-const destination = await h.localDestination()
-const file = join(destination.path, 'big.dump')
+const destination = await h.s3Destination()
+const file = join(scratchDir(t, 'dump'), 'big.dump')
 await pgDump(source.url, 'pg_custom', file, ['--compress=0'])
+await uploadFile(destination.client, destination.bucket, 'big.dump', file)
 const server = await h.server(env.DEVPILOT_TEST_PG_URL)
 const planId = await h.databasePlan({ sourceServerId: server, sourceDatabase: source.name, destinationId: destination.id })
 

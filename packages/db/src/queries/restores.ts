@@ -1,6 +1,7 @@
 // Restore records as the API reads and creates them. Creation takes a postgres.js transaction so
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
+import { randomUUID } from 'node:crypto'
 import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreInclude, type RestoreStatus } from '@devpilot/contracts'
 import { and, eq, gt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
@@ -158,6 +159,8 @@ export async function deleteExpiredIdempotencyKeys(db: Db, params: { ttlSeconds:
 }
 
 export interface NewRestore {
+  /** The id, when the caller needs it before the insert answers (to enqueue the job beside it); else generated. */
+  id?: string
   workspaceId: string
   backupId: string
   planId: string
@@ -185,9 +188,9 @@ export interface NewRestore {
  */
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
-    INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
+    INSERT INTO restores (id, workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
                           overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, verify, include, target_schema)
-    VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
+    VALUES (${input.id ?? randomUUID()}, ${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
             ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.verify ?? true},
             ${input.include ? tx.json(input.include as postgres.JSONValue) : null}, ${input.targetSchema ?? null})

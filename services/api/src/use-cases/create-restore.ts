@@ -1,6 +1,9 @@
 // Creating a restore record: ONE transaction inserts the pending record and enqueues its pg-boss
 // job, so a record never exists without its job nor a job without its record. Both start use
-// cases (a backup, a point in time) end here once every check passed.
+// cases (a backup, a point in time) end here once every check passed. The id is chosen here, so
+// the job's insert is sent right behind the record's on the same connection (pipelined: one round
+// trip for both instead of two); a failed record insert aborts the transaction and the job with it.
+import { randomUUID } from 'node:crypto'
 import { bindIdempotencyKey, getRestore, insertPendingRestore, isUniqueViolation, type Principal } from '@devpilot/db'
 import { enqueueRestoreJob } from '@devpilot/queue'
 import type { AppDeps } from '../deps.js'
@@ -36,7 +39,9 @@ export async function createRestore(
   let restoreId: string
   try {
     restoreId = await sql.begin(async (tx) => {
-      const id = await insertPendingRestore(tx, {
+      const id = randomUUID()
+      const inserted = insertPendingRestore(tx, {
+        id,
         workspaceId,
         backupId: params.backupId,
         planId: params.planId,
@@ -49,10 +54,14 @@ export async function createRestore(
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,
       })
-      if (key !== null && fingerprint !== null) {
-        await bindIdempotencyKey(tx, { workspaceId, key, restoreId: id, requestFingerprint: fingerprint, ttlSeconds: deps.config.IDEMPOTENCY_KEY_TTL_SECONDS })
-      }
-      await enqueueRestoreJob(deps.boss, tx, { restoreId: id })
+      // All awaited: the insert's error (e.g. a live Idempotency-Key) answers first.
+      await Promise.all([
+        inserted,
+        key !== null && fingerprint !== null
+          ? bindIdempotencyKey(tx, { workspaceId, key, restoreId: id, requestFingerprint: fingerprint, ttlSeconds: deps.config.IDEMPOTENCY_KEY_TTL_SECONDS })
+          : null,
+        enqueueRestoreJob(deps.boss, tx, { restoreId: id }),
+      ])
       return id
     })
   } catch (error) {

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
 import { carryOverUntouched } from './carry-over.js'
 import { freeBytes, treeBytes } from './disk-space.js'
-import { childEnv, feedTool, type StreamStage } from './feed-tool.js'
+import { type ArtifactInput, childEnv, feedTool, type StreamStage } from './feed-tool.js'
 import {
   clearSwitchJournal,
   commitSwitch,
@@ -36,7 +36,7 @@ export interface FileRestoreParams {
   overwrite: boolean
   format: FileBackupFormat
   roots: readonly string[]
-  openInput(): Promise<StreamStage[]>
+  openInput(): Promise<ArtifactInput>
   /** The archive's size once opened, when known (for the message when staging runs out of room). */
   expectedBytes?(): number | null
   beforeMove(): Promise<void>
@@ -199,8 +199,9 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
   try {
     const guard = new TarGuard()
+    // The archive always streams through TarGuard, so tar never reads a member the guard has not passed.
     const input = await params.openInput()
-    const stages: StreamStage[] = [...input]
+    const stages: StreamStage[] = [...input.stages]
     if (params.format === 'tar_gz') stages.push(createGunzip())
     stages.push(guard)
     await feedTool(

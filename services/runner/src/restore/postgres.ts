@@ -10,7 +10,7 @@ import type postgres from 'postgres'
 import { restoreError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { PgTools } from '../pg-tools.js'
-import { childEnv, feedTool, runTool, type StreamStage } from './feed-tool.js'
+import { type ArtifactInput, childEnv, feedTool, runTool, type StreamStage, toolReadsFile } from './feed-tool.js'
 import {
   connectTarget,
   conninfoDbname,
@@ -35,8 +35,8 @@ export interface DatabaseRestoreParams {
   format: DatabaseBackupFormat
   /** true on the plan's own server: owners and privileges are restored; false drops them. */
   keepOwnership: boolean
-  /** Opens the artifact: the source stream followed by the verifying counter. */
-  openInput(): Promise<StreamStage[]>
+  /** Opens the artifact: the source stream followed by the verifying counter (and a local artifact's file). */
+  openInput(): Promise<ArtifactInput>
   tools: PgTools
   /** pg_restore -j; above 1 a pg_custom artifact is spooled to a temporary file first. */
   jobs: number
@@ -127,7 +127,14 @@ async function restoreIntoStaging(params: DatabaseRestoreParams, staging: string
     secrets: params.secrets,
     failureMessage: `${file.endsWith('psql') ? 'psql' : 'pg_restore'} failed restoring into the staging database ${staging}; the target was not changed`,
   }
-  const input = await params.openInput()
+  const { stages: input, file: local } = await params.openInput()
+  if (local && (params.format === 'pg_custom' || params.format === 'pg_tar')) {
+    // A local artifact: pg_restore reads the file itself from stdin (seekable, so -j needs no
+    // spool) while the runner hashes it; the swap still waits for both.
+    const parallel = params.format === 'pg_custom' && params.jobs > 1 ? [`--jobs=${params.jobs}`, '/dev/stdin'] : []
+    await toolReadsFile({ ...run, args: [...args, ...parallel] }, local, input, params.signal)
+    return
+  }
   if (params.format === 'pg_custom' && params.jobs > 1) {
     // pg_restore -j needs a seekable file: spool the verified artifact, then restore in parallel.
     const spool = await spoolArtifact(input, { tempDir: params.tempDir, expectedBytes: params.expectedBytes(), signal: params.signal, log: params.log })

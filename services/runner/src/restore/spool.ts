@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import { restoreError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { freeBytes } from './disk-space.js'
-import type { StreamStage } from './feed-tool.js'
+import { destroyStages, type StreamStage } from './feed-tool.js'
 
 const PREFIX = 'devpilot-restore-spool-'
 
@@ -43,7 +43,7 @@ export async function spoolArtifact(
   const root = spoolRoot(options.tempDir)
   const free = await freeBytes(root)
   if (options.expectedBytes !== null && options.expectedBytes > free) {
-    for (const stage of input) if ('destroy' in stage && typeof stage.destroy === 'function') stage.destroy()
+    destroyStages(input)
     throw insufficient(root, options.expectedBytes, free)
   }
   const dir = await mkdtemp(join(root, `${PREFIX}${process.pid}-`))

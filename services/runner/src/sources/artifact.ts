@@ -1,15 +1,19 @@
 // What a source hands to a restore driver: a readable stream of the artifact's bytes and its size
 // when the destination knows it. Read errors of the underlying stream surface as
 // destination_unavailable, so a dropped storage connection fails the restore with a clear code.
+// A local artifact also offers its file to the tool itself (artifact-file.ts).
 import { Readable } from 'node:stream'
 import { isAppError } from '@devpilot/contracts'
 import { restoreError } from '../errors.js'
+import type { ArtifactFile } from './artifact-file.js'
 
 export interface Artifact {
   stream: Readable
   size: number | null
   /** Human description for logs and messages (bucket/key or file path), never secrets. */
   location: string
+  /** A local file a tool may read directly while `stream` is only hashed; null for remote artifacts. */
+  file: ArtifactFile | null
 }
 
 /** Wraps a raw stream so any read error after opening becomes destination_unavailable. */

@@ -1,12 +1,12 @@
 // Artifacts in a `local` destination: a directory that must lie under LOCAL_DESTINATION_ROOTS,
 // and a key that must stay inside that directory (after resolving symlinks), so a destination or
 // key can never make the runner read an arbitrary file.
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { restoreError } from '../errors.js'
 import { isInside, realpathOrNull } from '../path-containment.js'
 import { type Artifact, guardedSource } from './artifact.js'
+import { artifactFile } from './artifact-file.js'
 
 export async function openLocalArtifact(params: { directory: string; artifactKey: string; roots: readonly string[] }): Promise<Artifact> {
   const directory = resolve(params.directory)
@@ -28,8 +28,18 @@ export async function openLocalArtifact(params: { directory: string; artifactKey
   if (!isInside(realDir, realFile)) {
     throw restoreError('artifact_missing', `The artifact ${params.artifactKey} resolves outside its destination directory.`)
   }
-  const info = await stat(realFile)
-  if (!info.isFile()) throw restoreError('artifact_missing', `The artifact ${params.artifactKey} in ${directory} is not a regular file.`)
+  // The hash reads through this descriptor; a tool reading the file itself is held to its inode.
+  const handle = await open(realFile, 'r')
+  const info = await handle.stat({ bigint: true })
+  if (!info.isFile()) {
+    await handle.close()
+    throw restoreError('artifact_missing', `The artifact ${params.artifactKey} in ${directory} is not a regular file.`)
+  }
   const location = `${directory}/${params.artifactKey}`
-  return { stream: guardedSource(createReadStream(realFile, { highWaterMark: 256 * 1024 }), location), size: info.size, location }
+  return {
+    stream: guardedSource(handle.createReadStream({ highWaterMark: 256 * 1024 }), location),
+    size: Number(info.size),
+    location,
+    file: artifactFile(realFile, info, location),
+  }
 }

@@ -44,7 +44,7 @@ export async function openS3Artifact(location: S3Location, artifactKey: string, 
     const out = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: signal })
     const body = out.Body as Readable | undefined
     if (!body) throw restoreError('artifact_missing', `The object ${where} has no body.`)
-    return { stream: guardedSource(body, where, () => client.destroy()), size: out.ContentLength ?? null, location: where }
+    return { stream: guardedSource(body, where, () => client.destroy()), size: out.ContentLength ?? null, location: where, file: null }
   } catch (error) {
     client.destroy()
     if (isMissing(error)) throw restoreError('artifact_missing', `The artifact ${where} does not exist in the bucket (deleted or never uploaded).`, error)
