@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey, webhookAllowPrivateNetworks } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -23,5 +23,6 @@ export const apiConfigSchema = z.object({
   AUTH_FAILURE_WINDOW_SECONDS: seconds(60).describe('Length of the window AUTH_FAILURE_LIMIT counts in; a blocked address may try again when it ends.'),
   METRICS_TOKEN: metricsToken,
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

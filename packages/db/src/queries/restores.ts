@@ -2,7 +2,7 @@
 // the caller can enqueue the restore's pg-boss job in the same transaction (record and job commit
 // together or not at all). Status changes belong to the runner, not to this file.
 import { type ListRestoresQuery, type Page, RESTORE_STATUS, type Restore, type RestoreInclude, type RestoreStatus } from '@devpilot/contracts'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { type Db, isoTimestamp } from '../client.js'
 import { restores, restoreTransitions, users } from '../schema.js'
@@ -103,6 +103,19 @@ export function listRestoresQuery(db: Db, params: { workspaceId: string } & List
 
 export async function getRestore(db: Db, params: { workspaceId: string; id: string }): Promise<Restore | null> {
   const [row] = await selectRestores(db).where(and(eq(restores.workspaceId, params.workspaceId), eq(restores.id, params.id)))
+  return row ? toRestore(row) : null
+}
+
+/**
+ * The API's record of a restore row captured as jsonb (`to_jsonb(NEW)` in a trigger): the same
+ * columns and mapping as getRestore, read from the snapshot (aliased as `restores`) instead of the
+ * table, so a webhook shows the restore as it was at its event.
+ */
+export async function restoreFromSnapshot(db: Db, snapshot: unknown): Promise<Restore | null> {
+  const [row] = await db
+    .select(restoreColumns)
+    .from(sql`jsonb_populate_record(NULL::restores, ${JSON.stringify(snapshot)}::jsonb) AS ${restores}`)
+    .innerJoin(users, eq(users.id, restores.triggeredByUserId))
   return row ? toRestore(row) : null
 }
 
