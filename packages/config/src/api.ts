@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey, webhookAllowPrivateNetworks } from './fields.js'
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -26,5 +26,6 @@ export const apiConfigSchema = z.object({
     'How long an Idempotency-Key stays bound to the restore it started; after that the same key starts a new restore.',
   ),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

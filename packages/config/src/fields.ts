@@ -47,3 +47,14 @@ export const previousSecretsKey = z
   .describe(
     'During a key rotation only: the SECRETS_KEY being replaced. Secrets written under it still decrypt until `pnpm admin rotate-secrets-key` re-encrypted them under SECRETS_KEY; then remove it.',
   )
+
+/** `true` or `false` (an unset or empty value is the default). */
+export const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true')
+
+export const webhookAllowPrivateNetworks = flag(false).describe(
+  'Let webhooks reach loopback, private (RFC 1918, fc00::/7, CGNAT) and link-local addresses. Off: such URLs are refused when saved and at every delivery. Only for receivers inside your own network, and for tests.',
+)

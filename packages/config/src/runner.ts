@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey } from './fields.js'
+import { databaseUrl, logLevel, metricsToken, pathRoots, port, previousSecretsKey, seconds, secretsKey, webhookAllowPrivateNetworks } from './fields.js'
 
 export const runnerConfigSchema = z.object({
   DATABASE_URL: databaseUrl,
@@ -43,6 +43,30 @@ export const runnerConfigSchema = z.object({
   METRICS_HOST: z.string().default('127.0.0.1').describe('Address of the runner health and metrics endpoint.'),
   METRICS_TOKEN: metricsToken,
   METRICS_PORT: port(9465).describe('Port of the runner health and metrics endpoint (0 = any free port).'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
+  WEBHOOK_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(4)
+    .describe('Webhook deliveries one runner process makes at once (their own queue: a slow receiver never delays a restore).'),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(120)
+    .default(10)
+    .describe('How long one delivery attempt may take, from connecting to the answer; a receiver slower than this counts as a failed attempt.'),
+  WEBHOOK_RETRY_DELAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe(
+      'Base of the exponential backoff between delivery attempts: retry n waits between 2^(n-1) and 2^n times this (capped by WEBHOOK_RETRY_DELAY_MAX_SECONDS); attempts go on for at least 24 h. Tests set 1.',
+    ),
+  WEBHOOK_RETRY_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400).describe('Longest wait between two delivery attempts.'),
 })
 export type RunnerConfig = z.output<typeof runnerConfigSchema>
 

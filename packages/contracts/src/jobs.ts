@@ -6,3 +6,16 @@ export const RESTORE_QUEUE = 'restore'
 
 export const restoreJobSchema = z.object({ restoreId: z.uuid() }).strict()
 export type RestoreJob = z.infer<typeof restoreJobSchema>
+
+/**
+ * Webhook deliveries have their own queue, so a slow receiver never delays a restore. A job carries
+ * only the outbox message id (webhook_messages): the body, the webhook and its secret are read at
+ * each attempt.
+ */
+export const WEBHOOK_QUEUE = 'webhook'
+
+export const webhookJobSchema = z.object({ messageId: z.uuid() }).strict()
+export type WebhookJob = z.infer<typeof webhookJobSchema>
+
+/** The channel the outbox trigger (migrations/0008_webhook_outbox.sql) notifies when it wrote messages. */
+export const WEBHOOK_MESSAGES_CHANNEL = 'webhook_messages'

@@ -422,6 +422,41 @@ export const webhooks = pgTable(
   ],
 )
 
+/**
+ * The webhook outbox: one message per event and subscribed webhook, written by a trigger on
+ * restores (migrations/0008_webhook_outbox.sql) in the very transaction that changes the
+ * restore's status, whichever code path changed it. A runner's relay (services/runner/src/webhooks)
+ * freezes the body and hands the message to pg-boss in one transaction, setting dispatched_at.
+ */
+export const webhookMessages = pgTable(
+  'webhook_messages',
+  {
+    id: id(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id),
+    restoreId: uuid('restore_id')
+      .notNull()
+      .references(() => restores.id),
+    event: text('event', { enum: WEBHOOK_EVENTS }).notNull(),
+    /** When the restore's status changed: the body's `timestamp`. */
+    occurredAt: ts('occurred_at').notNull().defaultNow(),
+    /** The restore row as the transition left it (to_jsonb), so the body shows the restore at the event, not later. */
+    restoreSnapshot: jsonb('restore_snapshot').notNull(),
+    /** The signed body, byte for byte the same on every attempt; null until dispatched. */
+    body: text('body'),
+    dispatchedAt: ts('dispatched_at'),
+  },
+  (t) => [
+    index('webhook_messages_undispatched_idx').on(t.occurredAt, t.id).where(sql`dispatched_at IS NULL`),
+    check('webhook_messages_event_check', oneOf('event', WEBHOOK_EVENTS)),
+    check('webhook_messages_dispatched_check', sql`(dispatched_at IS NULL) = (body IS NULL)`),
+  ],
+)
+
 /** One row per delivery attempt of one event to one webhook: the delivery log. */
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',

@@ -27,6 +27,11 @@ export const REDACT_PATHS = [
   '*.SECRETS_KEY',
   'connectionString',
   '*.connectionString',
+  // Webhook signing secrets (whsec_…) and the signatures made with them.
+  'secret',
+  '*.secret',
+  '*.*.secret',
+  '*.headers["webhook-signature"]',
 ]
 
 export interface LoggerOptions {

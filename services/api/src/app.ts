@@ -25,12 +25,23 @@ import { restoreEventRoutes } from './routes/restore-events.js'
 import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
 import { streamRoutes } from './routes/stream.js'
+import { webhookRoutes } from './routes/webhooks.js'
 
 const DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true, IDEMPOTENCY_KEY_TTL_SECONDS: true }).parse({})
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
-    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS' | 'IDEMPOTENCY_KEY_TTL_SECONDS'>>
+    Partial<
+      Pick<
+        ApiConfig,
+        | 'AUTH_FAILURE_LIMIT'
+        | 'AUTH_FAILURE_WINDOW_SECONDS'
+        | 'METRICS_TOKEN'
+        | 'SECRETS_KEY_PREVIOUS'
+        | 'IDEMPOTENCY_KEY_TTL_SECONDS'
+        | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
+      >
+    >
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -89,6 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await v1.register(restoreRoutes, deps)
     await v1.register(restoreEventRoutes, deps)
     await v1.register(streamRoutes, deps)
+    await v1.register(webhookRoutes, deps)
   })
   await app.ready()
   return app

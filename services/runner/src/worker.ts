@@ -15,6 +15,7 @@ import type { PgTools } from './pg-tools.js'
 import { handleRestoreJob } from './restore-job.js'
 import type { RunnerContext } from './runner-context.js'
 import { type Sweeper, startSweeper } from './sweeper.js'
+import { createWebhookDelivery } from './webhooks/webhook-worker.js'
 
 export interface Worker {
   runnerId: string
@@ -54,12 +55,15 @@ export function createWorker(deps: WorkerDeps): Worker {
   const inFlight = new Set<Promise<void>>()
   const boss = createBoss({
     url: config.DATABASE_URL,
-    max: config.RUNNER_CONCURRENCY + 3,
+    // +1 for the webhook workers' fetches (brief; deliveries hold no pg-boss connection while sending).
+    max: config.RUNNER_CONCURRENCY + 4,
     onError: (error) => log.error({ err: error }, 'queue error'),
   })
   let started = false
   let stopping = false
   let sweeper: Sweeper | null = null
+  // Webhooks have their own queue and slots: a slow receiver never holds a restore slot.
+  const webhooks = createWebhookDelivery({ boss, db: deps.db, box: deps.box, config, log: log.child({ runnerId }) })
 
   const ctx: RunnerContext = {
     db: deps.db,
@@ -114,6 +118,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         })
       }
       sweeper = startSweeper(ctx, ctx.log)
+      await webhooks.start()
       started = true
       ctx.log.info({ concurrency: config.RUNNER_CONCURRENCY, lostAfterSeconds: config.RUNNER_LOST_AFTER_SECONDS }, 'runner started')
     },
@@ -134,6 +139,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         await settled
       }
       clearTimeout(graceTimer)
+      await webhooks.stop()
       if (started) await boss.stop({ graceful: true, timeout: 5000 })
       ctx.log.info('runner stopped')
     },

@@ -52,7 +52,7 @@ t.test('a restore before and after rotate-secrets-key; the old key alone no long
     reject: false,
   })
   t.equal(rotated.exitCode, 0, rotated.stderr)
-  t.match(rotated.stderr, /re-encrypted 1 server passwords and 1 destination secrets/)
+  t.match(rotated.stderr, /re-encrypted 1 server passwords, 1 destination secrets and 0 webhook secrets/)
   const newCiphertext = await passwordCiphertext()
   t.not(newCiphertext, oldCiphertext, 'the stored password was written again')
   t.throws(() => decryptServerPassword(createSecretBox(oldKey), server, newCiphertext), 'the old key alone no longer decrypts it')

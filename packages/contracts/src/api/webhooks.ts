@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { webhookEventSchema } from '../enums.js'
 import { idSchema, pageSchema, paginationQuerySchema, timestampSchema } from './common.js'
 
-const webhookUrl = z.url({ protocol: /^https?$/ }).max(2048)
+const webhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048)
 
 export const webhookSchema = z
   .object({ id: idSchema, url: z.string(), events: z.array(webhookEventSchema), enabled: z.boolean(), createdAt: timestampSchema })

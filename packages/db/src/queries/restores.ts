@@ -114,6 +114,18 @@ export async function getRestore(db: Db, params: { workspaceId: string; id: stri
   return row ? toRestore(row) : null
 }
 
+/**
+ * The API's record of a restore row captured as jsonb (`to_jsonb(NEW)` in a trigger): the same
+ * columns and mapping as getRestore, read from the snapshot instead of the table (a CTE named
+ * `restores` shadows the table for this one query), so a webhook shows the restore as it was at
+ * its event.
+ */
+export async function restoreFromSnapshot(db: Db, snapshot: unknown): Promise<Restore | null> {
+  const atEvent = db.$with('restores', {}).as(sql`SELECT * FROM jsonb_populate_record(NULL::restores, ${JSON.stringify(snapshot)}::jsonb)`)
+  const [row] = await db.with(atEvent).select(restoreColumns).from(restores).innerJoin(users, eq(users.id, restores.triggeredByUserId))
+  return row ? toRestore(row) : null
+}
+
 /** The restore an unexpired Idempotency-Key names in this workspace, with the fingerprint of its request. */
 export async function findRestoreByIdempotencyKey(
   db: Db,

@@ -25,8 +25,10 @@ export interface System {
 }
 
 const STOP_GRACE_MS = 10_000
+const START_TIMEOUT_MS = 180_000
 
-export async function startSystem(t: Teardown): Promise<System> {
+/** `env`: extra variables for the API and both runners (e.g. WEBHOOK_ALLOW_PRIVATE_NETWORKS for a loopback receiver). */
+export async function startSystem(t: Teardown, options: { env?: Record<string, string> } = {}): Promise<System> {
   // One teardown, in a fixed order: the processes first (they hold connections to the database),
   // then the database and the scratch directory.
   const stack = teardownStack(t)
@@ -44,7 +46,7 @@ export async function startSystem(t: Teardown): Promise<System> {
   })
 
   // info: the start-up lines are read from the logs.
-  const common = { ...product.serviceEnv, LOG_LEVEL: 'info' }
+  const common = { ...product.serviceEnv, LOG_LEVEL: 'info', ...options.env }
   const api = spawnService('api', { ...common, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' })
   services.push(api)
   const runnerIds = [1, 2].map((n) => uniqueName(`e2e-runner-${n}`))
@@ -60,8 +62,9 @@ export async function startSystem(t: Teardown): Promise<System> {
     }),
   )
   services.push(...runners)
-  const baseUrl = await api.ready()
-  await Promise.all(runners.map((runner) => runner.ready()))
+  // Generous: on a machine shared by many test runs, tsx alone has taken close to a minute to start a service.
+  const baseUrl = await api.ready(START_TIMEOUT_MS)
+  await Promise.all(runners.map((runner) => runner.ready(START_TIMEOUT_MS)))
 
   const team = await seedTeam(product.database.db)
   // Roots are per workspace: this workspace's folders are `<root>/<slug>`.

@@ -106,7 +106,9 @@ try {
       }
       if (!keys.SECRETS_KEY_PREVIOUS) fail('Set SECRETS_KEY to the new key and SECRETS_KEY_PREVIOUS to the key it replaces.')
       const counts = await reencryptSecrets(database.db, createSecretBox(keys.SECRETS_KEY, keys.SECRETS_KEY_PREVIOUS))
-      console.error(`re-encrypted ${counts.servers} server passwords and ${counts.destinations} destination secrets under the new SECRETS_KEY`)
+      console.error(
+        `re-encrypted ${counts.servers} server passwords, ${counts.destinations} destination secrets and ${counts.webhooks} webhook secrets under the new SECRETS_KEY`,
+      )
       break
     }
   }
