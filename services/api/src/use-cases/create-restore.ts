@@ -1,6 +1,7 @@
 // Creating a restore record: ONE transaction inserts the pending record and enqueues its pg-boss
 // job, so a record never exists without its job nor a job without its record. Both start use
 // cases (a backup, a point in time) end here once every check passed.
+import type { RestoreInclude } from '@devpilot/contracts'
 import { getRestore, insertPendingRestore, isUniqueViolation, type Principal } from '@devpilot/db'
 import { enqueueRestoreJob } from '@devpilot/queue'
 import type { AppDeps } from '../deps.js'
@@ -23,6 +24,9 @@ export async function createRestore(
     idempotencyKey: string | null
     requestFingerprint: string | null
     pitTargetTime: string | null
+    /** A partial restore's selection (start-restore.ts checked it); absent for whole restores. */
+    include?: RestoreInclude | null
+    targetSchema?: string | null
   },
 ): Promise<StartRestoreResult> {
   const { db, sql } = deps.database
@@ -42,6 +46,8 @@ export async function createRestore(
         idempotencyKey: key,
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,
+        include: params.include ?? null,
+        targetSchema: params.targetSchema ?? null,
       })
       await enqueueRestoreJob(deps.boss, tx, { restoreId: id })
       return id

@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { createRestore } from './create-restore.js'
 import { checkIdempotency, type StartRestoreResult } from './restore-idempotency.js'
+import { checkPartialSelection } from './restore-include.js'
 import { resolveTarget } from './restore-target.js'
 
 export async function startRestore(
@@ -29,13 +30,17 @@ export async function startRestore(
     body.targetDatabase ?? null,
     body.targetPath ?? null,
     body.overwrite,
+    // Only a partial restore adds its selection, so the fingerprints of whole restores stay as they were.
+    ...(body.include !== undefined || body.targetSchema ? [{ include: body.include ?? null, targetSchema: body.targetSchema ?? null }] : []),
   ])
   if (idempotency.replayed) return idempotency.replayed
   if (backup.status !== 'completed') {
     throw new AppError('backup_not_restorable', `Only completed backups can be restored; this one is ${backup.status}.`)
   }
   const target = await resolveTarget(deps, principal, backup.planId, body)
+  const selection = checkPartialSelection(body, target.targetPath === null ? 'database' : 'files', backup.format)
   return createRestore(deps, principal, {
+    ...selection,
     backupId: backup.id,
     planId: backup.planId,
     target,
@@ -50,9 +55,7 @@ export async function startRestore(
  * Request fields the contract already carries but no runner acts on yet: refused, never ignored
  * (an ignored `include` would restore everything). Each feature removes its line when it lands.
  */
-export function refuseUnbuilt(body: { dryRun?: boolean; include?: unknown; targetSchema?: string | null }): void {
-  const unbuilt = [body.dryRun ? 'dryRun' : null, body.include !== undefined ? 'include' : null, body.targetSchema ? 'targetSchema' : null].filter(
-    (f): f is string => f !== null,
-  )
+export function refuseUnbuilt(body: { dryRun?: boolean }): void {
+  const unbuilt = [body.dryRun ? 'dryRun' : null].filter((f): f is string => f !== null)
   if (unbuilt.length > 0) throw new AppError('validation_failed', `Not available yet: ${unbuilt.join(', ')}.`)
 }
