@@ -22,6 +22,7 @@ import { restoreFinished, restoreKind } from './metrics.js'
 import { RestoreProgress } from './progress.js'
 import type { StreamStage } from './restore/feed-tool.js'
 import { restoreFiles } from './restore/files.js'
+import { checkRecorder, partialDatabase } from './restore/partial/driver.js'
 import { type PointInTimeStep, pointInTimeBase, pointInTimeStep } from './restore/pitr/point-in-time.js'
 import { restoreDatabase } from './restore/postgres.js'
 import type { RunnerContext } from './runner-context.js'
@@ -79,6 +80,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   const beforeCommit = async () => {
     if (!(await progress.confirmOwnership())) throw new OwnershipLostError(run.id)
   }
+  const recordCheck = checkRecorder(ctx.db, ownership)
   let afterComplete: (() => Promise<void>) | null = null
   let pointInTime: PointInTimeStep | null = null
   try {
@@ -94,6 +96,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         openInput,
         beforeMove: beforeCommit,
         failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
+        include: run.include?.paths ? { paths: run.include.paths, recordCheck } : null,
         signal: controller.signal,
         log,
       })
@@ -122,7 +125,8 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
           log,
         })
       }
-      const result = await restoreDatabase({
+      const driver = run.include ? partialDatabase(run.include, run.targetSchema, recordCheck) : restoreDatabase
+      const result = await driver({
         afterStagingRestore: pointInTime?.afterStagingRestore,
         restoreId: run.id,
         attempt,

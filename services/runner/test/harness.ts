@@ -69,6 +69,8 @@ export interface Harness {
     targetPath?: string
     overwrite?: boolean
     pitTargetTime?: string
+    include?: { schemas?: string[]; tables?: string[]; paths?: string[] }
+    targetSchema?: string
   }): Promise<string>
   row(restoreId: string): Promise<RestoreRow>
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>

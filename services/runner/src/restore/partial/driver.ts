@@ -1,0 +1,26 @@
+// How run-restore.ts reaches partial restores with a few lines: the database driver bound to the
+// record's selection, and the writer of the preflight checks a partial restore records.
+import type { PreflightCheck, RestoreInclude } from '@devpilot/contracts'
+import { type Db, type Ownership, recordRestoreChecks } from '@devpilot/db'
+import type { DatabaseRestoreParams, DatabaseRestoreResult } from '../postgres.js'
+import { restorePartialDatabase } from './partial-database.js'
+
+/** A recordCheck that keeps the checks of this attempt and stores them all on every call (guarded by ownership). */
+export function checkRecorder(db: Db, ownership: Ownership): (check: PreflightCheck) => Promise<void> {
+  const checks: PreflightCheck[] = []
+  return async (check) => {
+    const at = checks.findIndex((c) => c.name === check.name)
+    if (at >= 0) checks[at] = check
+    else checks.push(check)
+    await recordRestoreChecks(db, { ...ownership, checks: [...checks] })
+  }
+}
+
+/** The database driver for a partial restore, with the same parameters as restoreDatabase. */
+export function partialDatabase(
+  include: RestoreInclude,
+  targetSchema: string | null,
+  recordCheck: (check: PreflightCheck) => Promise<void>,
+): (params: DatabaseRestoreParams) => Promise<DatabaseRestoreResult> {
+  return (params) => restorePartialDatabase({ ...params, include, targetSchema, recordCheck })
+}
