@@ -1,7 +1,8 @@
 // `pnpm demo`: one real restore end to end against a running `pnpm start`. It makes a sample shop
 // database, dumps it with pg_dump into the local destination, registers the backup through the
 // API, restores it to a new database name, follows the restore's server-sent events with a
-// progress bar, and verifies the restored data table by table against the source.
+// progress bar, and verifies the restored data table by table against the source. Act 2
+// (demo-partial.ts) restores one table side by side to bring deleted rows back.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApiClient } from '@devpilot/api-client'
