@@ -1882,7 +1882,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `target_required` */
+            /** @description Problem: `target_required`, `partial_unsupported` */
             422: {
                 headers: {
                     [name: string]: unknown;

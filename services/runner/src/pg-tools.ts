@@ -7,9 +7,11 @@ import { execaSync } from 'execa'
 export interface PgTools {
   pgRestore: string
   psql: string
+  /** Partial restores copy tables out of their scratch database with it. */
+  pgDump: string
 }
 
-const hasClientTools = (dir: string) => existsSync(join(dir, 'pg_restore')) && existsSync(join(dir, 'psql'))
+const hasClientTools = (dir: string) => existsSync(join(dir, 'pg_restore')) && existsSync(join(dir, 'psql')) && existsSync(join(dir, 'pg_dump'))
 
 export function findPgTools(binDir: string | undefined): PgTools {
   const candidates: string[] = []
@@ -24,6 +26,6 @@ export function findPgTools(binDir: string | undefined): PgTools {
       candidates.push(join(root, v, 'bin'))
   }
   const dir = candidates.find(hasClientTools)
-  if (!dir) throw new Error(`pg_restore and psql were not found (searched: ${candidates.join(', ') || 'nothing'}); set PG_BIN_DIR.`)
-  return { pgRestore: join(dir, 'pg_restore'), psql: join(dir, 'psql') }
+  if (!dir) throw new Error(`pg_restore, psql and pg_dump were not found (searched: ${candidates.join(', ') || 'nothing'}); set PG_BIN_DIR.`)
+  return { pgRestore: join(dir, 'pg_restore'), psql: join(dir, 'psql'), pgDump: join(dir, 'pg_dump') }
 }

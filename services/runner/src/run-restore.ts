@@ -24,6 +24,7 @@ import { runPreflight } from './preflight/run-preflight.js'
 import { RestoreProgress } from './progress.js'
 import type { ArtifactInput } from './restore/feed-tool.js'
 import { restoreFiles } from './restore/files.js'
+import { checkRecorder, partialDatabase } from './restore/partial/driver.js'
 import type { TargetServer } from './restore/pg-target.js'
 import { type PointInTimeStep, pointInTimeBase, pointInTimeStep } from './restore/pitr/point-in-time.js'
 import { restoreDatabase } from './restore/postgres.js'
@@ -91,6 +92,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
     if (entry === 'lost') throw new OwnershipLostError(run.id)
     if (entry === 'cancelled') throw cancelledError()
   }
+  const recordCheck = checkRecorder(ctx.db, ownership)
   let afterComplete: (() => Promise<void>) | null = null
   let pointInTime: PointInTimeStep | null = null
   let preview: RestorePreview | null = null
@@ -133,6 +135,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         expectedBytes: () => progress.bytesTotal,
         beforeMove: beforeCommit,
         failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
+        include: run.include?.paths ? { paths: run.include.paths, recordCheck } : null,
         signal: controller.signal,
         log,
       })
@@ -159,7 +162,8 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         })
       }
       const replay = pointInTime
-      const result = await restoreDatabase({
+      const driver = run.include ? partialDatabase(run.include, run.targetSchema, recordCheck) : restoreDatabase
+      const result = await driver({
         afterStagingRestore: replay
           ? async (staging) => {
               await progress.setStage('replay')

@@ -70,6 +70,8 @@ export interface Harness {
     overwrite?: boolean
     pitTargetTime?: string
     dryRun?: boolean
+    include?: { schemas?: string[]; tables?: string[]; paths?: string[] }
+    targetSchema?: string
   }): Promise<string>
   row(restoreId: string): Promise<RestoreRow>
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>

@@ -56,6 +56,23 @@ export async function recordRestoreChecks(db: Db, params: Ownership & { checks: 
   return rows.length === 1
 }
 
+/**
+ * Adds one check to the stored list, or replaces the one of the same name, keeping every other
+ * (a check a driver runs after the preflight, e.g. a partial restore's `include`); false when no
+ * longer owned.
+ */
+export async function upsertRestoreCheck(db: Db, params: Ownership & { check: PreflightCheck }): Promise<boolean> {
+  const rows = await db
+    .update(restores)
+    .set({
+      checks: sql`coalesce((SELECT jsonb_agg(c) FROM jsonb_array_elements(${restores.checks}) c WHERE c->>'name' <> ${params.check.name}), '[]'::jsonb)
+        || jsonb_build_array(${JSON.stringify(params.check)}::jsonb)`,
+    })
+    .where(ownedBy(params))
+    .returning({ id: restores.id })
+  return rows.length === 1
+}
+
 /** Stores a dry run's preview before it is completed; false when no longer owned. */
 export async function recordRestorePreview(db: Db, params: Ownership & { preview: RestorePreview }): Promise<boolean> {
   const rows = await db.update(restores).set({ preview: params.preview }).where(ownedBy(params)).returning({ id: restores.id })

@@ -1,7 +1,7 @@
 // The runner's read model of one restore: everything a run needs (record, backup, plan,
 // destination, target server) in one read. A job carries only the restore id, so the restore is
 // looked up by id and its workspace id is returned for every later query to filter on.
-import type { BackupFormat, DestinationType, RestoreStatus, SslMode } from '@devpilot/contracts'
+import type { BackupFormat, DestinationType, RestoreInclude, RestoreStatus, SslMode } from '@devpilot/contracts'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { backups, destinations, plans, restores, servers, workspaces } from '../schema.js'
@@ -46,6 +46,9 @@ export interface RestoreRun {
   dryRun: boolean
   /** Point-in-time restores: the moment to replay up to (inclusive), as PostgreSQL's timestamptz text. */
   pitTargetTime: string | null
+  /** A partial restore's selection (null: the whole backup) and, for databases, the new schema it lands in. */
+  include: RestoreInclude | null
+  targetSchema: string | null
   target: { serverId: string | null; database: string | null; path: string | null }
   backup: { id: string; format: BackupFormat; artifactKey: string; sizeBytes: number | null; sha256: string | null; snapshotLsn: string | null }
   plan: { id: string; sourceServerId: string | null }
@@ -76,6 +79,8 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
       overwrite: restores.overwrite,
       dryRun: restores.dryRun,
       pitTargetTime: restores.pitTargetTime,
+      include: restores.include,
+      targetSchema: restores.targetSchema,
       target: { serverId: restores.targetServerId, database: restores.targetDatabase, path: restores.targetPath },
       backup: {
         id: backups.id,

@@ -1,7 +1,8 @@
 // `pnpm demo`: one real restore end to end against a running `pnpm start`. It makes a sample shop
 // database, dumps it with pg_dump into the local destination, registers the backup through the
 // API, restores it to a new database name, follows the restore's server-sent events with a
-// progress bar, and verifies the restored data table by table against the source.
+// progress bar, and verifies the restored data table by table against the source. Act 2
+// (demo-partial.ts) restores one table side by side to bring deleted rows back.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApiClient } from '@devpilot/api-client'
@@ -10,6 +11,7 @@ import { generateApiToken } from '@devpilot/secrets'
 import { z } from 'zod'
 import { LOCAL_DESTINATIONS_ROOT } from '../local-env.js'
 import { fileSize, pgDump, psql, sha256File } from '../testing/artifacts.js'
+import { partialRestoreAct } from './demo-partial.js'
 
 const env = z
   .object({ DATABASE_URL: z.string(), API_URL: z.string().default('http://127.0.0.1:3000'), LOCAL_DESTINATION_ROOTS: z.string().optional() })
@@ -199,4 +201,8 @@ const detail = must(await api.GET('/v1/restores/{id}', { params: { path: { id: s
 say(`\nrestore ${detail.id}: ${detail.status}, ${detail.startedAt} → ${detail.completedAt}, by ${detail.triggeredBy.email}`)
 say(same ? `verified: ${restoredDb} matches ${sourceDb} row for row.` : 'MISMATCH: the restored data differs from the source.')
 say(`see it: ${env.API_URL}/v1/backups/${backup.id} (token: ${token})`)
-process.exit(same ? 0 : 1)
+if (!same) process.exit(1)
+// Act 2 (demo-partial.ts): a partial restore of one table, side by side, to get deleted rows back.
+const partialOk = await partialRestoreAct({ api, backupId: backup.id, sourceDb, stamp, databaseUrl, follow: (id) => follow(id, token), say })
+say(partialOk ? 'act 2: every deleted order came back.' : 'act 2: MISMATCH, the deleted orders did not all come back.')
+process.exit(partialOk ? 0 : 1)

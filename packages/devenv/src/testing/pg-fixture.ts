@@ -84,6 +84,9 @@ export interface Fingerprint {
 }
 
 /** Every table's rows (as text, sorted), every sequence's state and every object's definition. */
+/** A quoted identifier: test fixtures have names with quotes in them too. */
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
+
 export async function fingerprint(url: string): Promise<Fingerprint> {
   const sql = postgres(url, { max: 1, onnotice: () => {} })
   try {
@@ -93,14 +96,14 @@ export async function fingerprint(url: string): Promise<Fingerprint> {
     const out: Fingerprint = { tables: {}, sequences: {}, objects: [] }
     for (const { schema, name } of tables) {
       const [row] = await sql.unsafe<{ rows: string | null; md5: string | null }[]>(
-        `SELECT count(*)::text || ' rows, md5 ' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM "${schema}"."${name}" t`,
+        `SELECT count(*)::text || ' rows, md5 ' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM ${ident(schema)}.${ident(name)} t`,
       )
       out.tables[`${schema}.${name}`] = row?.md5 ?? ''
     }
     const sequences = await sql<{ schema: string; name: string }[]>`
       SELECT schemaname AS schema, sequencename AS name FROM pg_sequences ORDER BY 1, 2`
     for (const { schema, name } of sequences) {
-      const [row] = await sql.unsafe<{ v: string }[]>(`SELECT last_value::text || ':' || is_called::text AS v FROM "${schema}"."${name}"`)
+      const [row] = await sql.unsafe<{ v: string }[]>(`SELECT last_value::text || ':' || is_called::text AS v FROM ${ident(schema)}.${ident(name)}`)
       out.sequences[`${schema}.${name}`] = row?.v ?? ''
     }
     const objects = await sql<{ def: string }[]>`

@@ -49,6 +49,7 @@ export const restoreRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
             'backup_not_restorable',
             'idempotency_conflict',
             'target_required',
+            'partial_unsupported',
           ),
         },
       },

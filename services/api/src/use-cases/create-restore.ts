@@ -4,6 +4,7 @@
 // the job's insert is sent right behind the record's on the same connection (pipelined: one round
 // trip for both instead of two); a failed record insert aborts the transaction and the job with it.
 import { randomUUID } from 'node:crypto'
+import type { RestoreInclude } from '@devpilot/contracts'
 import { bindIdempotencyKey, getRestore, insertPendingRestore, isUniqueViolation, type Principal } from '@devpilot/db'
 import { enqueueRestoreJob } from '@devpilot/queue'
 import type { AppDeps } from '../deps.js'
@@ -30,6 +31,9 @@ export async function createRestore(
     idempotencyKey: string | null
     requestFingerprint: string | null
     pitTargetTime: string | null
+    /** A partial restore's selection (start-restore.ts checked it); absent for whole restores. */
+    include?: RestoreInclude | null
+    targetSchema?: string | null
   },
 ): Promise<StartRestoreResult> {
   const { db, sql } = deps.database
@@ -53,6 +57,8 @@ export async function createRestore(
         idempotencyKey: key,
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,
+        include: params.include ?? null,
+        targetSchema: params.targetSchema ?? null,
       })
       // All awaited: the insert's error (e.g. a live Idempotency-Key) answers first.
       await Promise.all([

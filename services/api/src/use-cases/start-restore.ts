@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { createRestore } from './create-restore.js'
 import { checkIdempotency, type StartRestoreResult } from './restore-idempotency.js'
+import { checkPartialSelection } from './restore-include.js'
 import { resolveTarget } from './restore-target.js'
 
 export async function startRestore(
@@ -22,7 +23,6 @@ export async function startRestore(
   const { workspaceId } = principal
   const backup = found(await getBackup(db, { workspaceId, id: params.backupId }), 'backup')
   const { body } = params
-  refuseUnbuilt(body)
   const idempotency = await checkIdempotency(deps, workspaceId, params.idempotencyKey, () => [
     backup.id,
     body.targetServerId ?? null,
@@ -40,7 +40,9 @@ export async function startRestore(
     throw new AppError('backup_not_restorable', `Only completed backups can be restored; this one is ${backup.status}.`)
   }
   const target = await resolveTarget(deps, principal, backup.planId, body)
+  const selection = checkPartialSelection(body, target.targetPath === null ? 'database' : 'files', backup.format)
   return createRestore(deps, principal, {
+    ...selection,
     backupId: backup.id,
     planId: backup.planId,
     target,
@@ -51,13 +53,4 @@ export async function startRestore(
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: null,
   })
-}
-
-/**
- * Request fields the contract already carries but no runner acts on yet: refused, never ignored
- * (an ignored `include` would restore everything). Each feature removes its line when it lands.
- */
-export function refuseUnbuilt(body: { include?: unknown; targetSchema?: string | null }): void {
-  const unbuilt = [body.include !== undefined ? 'include' : null, body.targetSchema ? 'targetSchema' : null].filter((f): f is string => f !== null)
-  if (unbuilt.length > 0) throw new AppError('validation_failed', `Not available yet: ${unbuilt.join(', ')}.`)
 }

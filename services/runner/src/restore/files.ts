@@ -27,6 +27,7 @@ import {
   stagingPrefix,
   switchPaths,
 } from './file-switch.js'
+import { type FileSelection, keepSelectedPaths } from './partial/partial-files.js'
 import { TarGuard } from './tar-guard.js'
 
 export interface FileRestoreParams {
@@ -41,6 +42,8 @@ export interface FileRestoreParams {
   expectedBytes?(): number | null
   beforeMove(): Promise<void>
   failpoint: Failpoint
+  /** A partial restore: only these paths (partial/partial-files.ts); absent for a whole restore. */
+  include?: FileSelection | null
   signal: AbortSignal
   log: Logger
 }
@@ -220,6 +223,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
     })
     await checkStagedTree(staging)
     log.info({ members: guard.members, staging }, 'archive extracted and checked')
+    if (params.include) await keepSelectedPaths(staging, params.include)
 
     const targetInfo = await lstatOrNull(target)
     if (targetInfo && !params.overwrite) {

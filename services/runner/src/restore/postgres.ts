@@ -59,7 +59,7 @@ export interface DatabaseRestoreResult {
   afterComplete(): Promise<void>
 }
 
-interface ExistingDatabase {
+export interface ExistingDatabase {
   encoding: string
   collate: string
   ctype: string
@@ -76,7 +76,7 @@ export async function dropRestoreLeftovers(admin: postgres.Sql, restoreId: strin
   }
 }
 
-async function describeDatabase(admin: postgres.Sql, name: string): Promise<ExistingDatabase | null> {
+export async function describeDatabase(admin: postgres.Sql, name: string): Promise<ExistingDatabase | null> {
   const [row] = await admin<ExistingDatabase[]>`
     SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, pg_get_userbyid(datdba) AS owner,
            shobj_description(oid, 'pg_database') AS marker
@@ -152,7 +152,12 @@ async function restoreIntoStaging(params: DatabaseRestoreParams, staging: string
   await feedTool(run, stages, params.signal)
 }
 
-async function swapIn(admin: postgres.Sql, params: DatabaseRestoreParams, names: { staging: string; old: string }, targetExists: boolean): Promise<void> {
+export async function swapIn(
+  admin: postgres.Sql,
+  params: Pick<DatabaseRestoreParams, 'restoreId' | 'targetDatabase' | 'log'>,
+  names: { staging: string; old: string },
+  targetExists: boolean,
+): Promise<void> {
   await admin.unsafe(`COMMENT ON DATABASE ${quoteIdent(names.staging)} IS ${quoteLiteral(swapMarker(params.restoreId))}`)
   for (let attempt = 1; ; attempt++) {
     try {
