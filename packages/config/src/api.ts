@@ -22,6 +22,15 @@ export const apiConfigSchema = z.object({
     .describe('Failed authentications one client address may make per window before it gets 429 (per API process).'),
   AUTH_FAILURE_WINDOW_SECONDS: seconds(60).describe('Length of the window AUTH_FAILURE_LIMIT counts in; a blocked address may try again when it ends.'),
   METRICS_TOKEN: metricsToken,
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 ** 4)
+    .default(100 * 1024 ** 3)
+    .describe(
+      'Largest artifact POST /v1/plans/{id}/uploads accepts, in bytes (default 100 GiB, at most 5 TiB, the S3 object limit); counted while streaming, a larger body is answered 413 and nothing is kept.',
+    ),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
 })
 export type ApiConfig = z.output<typeof apiConfigSchema>

@@ -25,12 +25,13 @@ import { restoreEventRoutes } from './routes/restore-events.js'
 import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
 import { streamRoutes } from './routes/stream.js'
+import { uploadRoutes } from './routes/uploads.js'
 
-const AUTH_DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true }).parse({})
+const DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true, UPLOAD_MAX_BYTES: true }).parse({})
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
-    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS'>>
+    Partial<Pick<ApiConfig, 'AUTH_FAILURE_LIMIT' | 'AUTH_FAILURE_WINDOW_SECONDS' | 'METRICS_TOKEN' | 'SECRETS_KEY_PREVIOUS' | 'UPLOAD_MAX_BYTES'>>
   database: Database
   boss: PgBoss
   log: FastifyBaseLogger
@@ -54,7 +55,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   const deps: AppDeps = {
-    config: options.config,
+    config: { ...options.config, UPLOAD_MAX_BYTES: options.config.UPLOAD_MAX_BYTES ?? DEFAULTS.UPLOAD_MAX_BYTES },
     database: options.database,
     boss: options.boss,
     box: createSecretBox(options.config.SECRETS_KEY, options.config.SECRETS_KEY_PREVIOUS),
@@ -68,8 +69,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsRoutes, { metrics, token: options.config.METRICS_TOKEN })
   await app.register(async (v1) => {
     registerAuthentication(v1, deps.database.db, {
-      AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? AUTH_DEFAULTS.AUTH_FAILURE_LIMIT,
-      AUTH_FAILURE_WINDOW_SECONDS: options.config.AUTH_FAILURE_WINDOW_SECONDS ?? AUTH_DEFAULTS.AUTH_FAILURE_WINDOW_SECONDS,
+      AUTH_FAILURE_LIMIT: options.config.AUTH_FAILURE_LIMIT ?? DEFAULTS.AUTH_FAILURE_LIMIT,
+      AUTH_FAILURE_WINDOW_SECONDS: options.config.AUTH_FAILURE_WINDOW_SECONDS ?? DEFAULTS.AUTH_FAILURE_WINDOW_SECONDS,
     })
     await v1.register(meRoutes, deps)
     await v1.register(serverRoutes, deps)
@@ -79,6 +80,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await v1.register(restoreRoutes, deps)
     await v1.register(restoreEventRoutes, deps)
     await v1.register(streamRoutes, deps)
+    await v1.register(uploadRoutes, deps)
   })
   await app.ready()
   return app

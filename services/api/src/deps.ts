@@ -5,7 +5,7 @@ import type { SecretBox } from '@devpilot/secrets'
 import type { PgBoss } from 'pg-boss'
 
 export interface AppDeps {
-  config: Pick<ApiConfig, 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'>
+  config: Pick<ApiConfig, 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS' | 'UPLOAD_MAX_BYTES'>
   database: Database
   boss: PgBoss
   box: SecretBox

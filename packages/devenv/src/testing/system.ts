@@ -21,12 +21,14 @@ export interface System {
   destinationRoot: string
   admin: SeededWorkspace
   operator: SeededWorkspace
+  viewer: SeededWorkspace
   client(token: string): ApiClient
 }
 
 const STOP_GRACE_MS = 10_000
+const START_TIMEOUT_MS = 180_000
 
-export async function startSystem(t: Teardown): Promise<System> {
+export async function startSystem(t: Teardown, options: { apiEnv?: Record<string, string> } = {}): Promise<System> {
   // One teardown, in a fixed order: the processes first (they hold connections to the database),
   // then the database and the scratch directory.
   const stack = teardownStack(t)
@@ -45,7 +47,7 @@ export async function startSystem(t: Teardown): Promise<System> {
 
   // info: the start-up lines are read from the logs.
   const common = { ...product.serviceEnv, LOG_LEVEL: 'info' }
-  const api = spawnService('api', { ...common, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' })
+  const api = spawnService('api', { ...common, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_SECONDS: '5', ...options.apiEnv })
   services.push(api)
   const runnerIds = [1, 2].map((n) => uniqueName(`e2e-runner-${n}`))
   const runners = runnerIds.map((id) =>
@@ -60,8 +62,10 @@ export async function startSystem(t: Teardown): Promise<System> {
     }),
   )
   services.push(...runners)
-  const baseUrl = await api.ready()
-  await Promise.all(runners.map((runner) => runner.ready()))
+  // Generous: on a machine shared by several test runs, compiling the services through tsx alone
+  // was seen to take a minute.
+  const baseUrl = await api.ready(START_TIMEOUT_MS)
+  await Promise.all(runners.map((runner) => runner.ready(START_TIMEOUT_MS)))
 
   const team = await seedTeam(product.database.db)
   // Roots are per workspace: this workspace's folders are `<root>/<slug>`.
@@ -75,6 +79,7 @@ export async function startSystem(t: Teardown): Promise<System> {
     ...folders,
     admin: team.admin,
     operator: team.operator,
+    viewer: team.viewer,
     client: (token) => createApiClient({ baseUrl, token }),
   }
 }
