@@ -4,6 +4,7 @@
 // fsynced; on any failure the temporary file and the upload's own folder are removed, so a
 // reader never sees a partial artifact under its final name.
 import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -21,13 +22,8 @@ export async function writeLocalUpload(params: { directory: string; roots: reado
   await mkdir(folder)
   const temporary = join(folder, `.upload-${randomBytes(6).toString('hex')}.part`)
   try {
-    const file = await open(temporary, 'wx', 0o640)
-    try {
-      await pipeline(params.body, file.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 }))
-      await file.sync()
-    } finally {
-      await file.close()
-    }
+    // flush: the file is fsynced before it is closed, so the rename below publishes durable bytes.
+    await pipeline(params.body, createWriteStream(temporary, { flags: 'wx', mode: 0o640, flush: true, highWaterMark: 256 * 1024 }))
     await rename(temporary, final)
     await syncDirectory(folder)
   } catch (error) {
