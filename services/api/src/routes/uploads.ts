@@ -67,7 +67,8 @@ export const uploadRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
         workspaceSlug: principal.workspaceSlug,
         planId: request.params.id,
         query: request.query,
-        declaredBytes: length === undefined ? null : Number(length),
+        // No Content-Length and not chunked: HTTP says there is no body at all.
+        declaredBytes: length !== undefined ? Number(length) : request.headers['transfer-encoding'] === undefined ? 0 : null,
       }
       const prepared = await prepareUpload(deps, upload)
       const body = requestBody(request.raw)

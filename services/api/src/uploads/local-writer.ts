@@ -9,7 +9,7 @@ import { mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { isInside, realpathOrNull } from '@devpilot/storage'
+import { isInside, realpathOrNull } from '@devpilot/storage/path-containment'
 import { StorageError, type StoredObject } from './stored-object.js'
 
 export async function writeLocalUpload(params: { directory: string; roots: readonly string[]; key: string; body: Readable }): Promise<StoredObject> {

@@ -14,7 +14,6 @@ import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { writeLocalUpload } from '../uploads/local-writer.js'
 import { ClientGoneError, type RequestBody } from '../uploads/request-body.js'
-import { writeS3Upload } from '../uploads/s3-writer.js'
 import { StorageError, type StoredObject } from '../uploads/stored-object.js'
 import { tooLarge, UploadMeter } from '../uploads/upload-meter.js'
 
@@ -39,6 +38,7 @@ export async function prepareUpload(deps: AppDeps, request: UploadRequest): Prom
   if (!destination || destination.deleted) throw new AppError('conflict', "The plan's destination was deleted; point the plan at a live destination first.")
   if (!destination.enabled) throw new AppError('conflict', "The plan's destination is disabled; enable it before uploading into it.")
   if (request.declaredBytes !== null && request.declaredBytes > deps.config.UPLOAD_MAX_BYTES) throw tooLarge(deps.config.UPLOAD_MAX_BYTES)
+  if (request.declaredBytes === 0) throw emptyBody()
   return { destination }
 }
 
@@ -63,7 +63,7 @@ export async function receiveUpload(
   }
   if (meter.bytes === 0) {
     await stored.remove()
-    throw new AppError('validation_failed', 'The request body is empty; send the artifact as the body (curl --data-binary @file).')
+    throw emptyBody()
   }
   const sha256 = meter.sha256()
   let backupId: string
@@ -90,7 +90,7 @@ export async function receiveUpload(
   return found(await getBackup(deps.database.db, { workspaceId: request.workspaceId, id: backupId }), 'backup')
 }
 
-function store(deps: AppDeps, request: UploadRequest, d: RunDestination, key: string, body: UploadMeter, maxBytes: number): Promise<StoredObject> {
+async function store(deps: AppDeps, request: UploadRequest, d: RunDestination, key: string, body: UploadMeter, maxBytes: number): Promise<StoredObject> {
   if (d.type === 'local') {
     if (!d.path) throw new StorageError('The local destination has no path.')
     return writeLocalUpload({ directory: d.path, roots: workspaceRoots(deps.config.LOCAL_DESTINATION_ROOTS, request.workspaceSlug), key, body })
@@ -105,6 +105,8 @@ function store(deps: AppDeps, request: UploadRequest, d: RunDestination, key: st
     accessKeyId: d.accessKeyId,
     secretAccessKey: decryptDestinationSecret(deps.box, d.id, d.secretAccessKeyCiphertext),
   }
+  // The AWS SDK is loaded on the first S3 upload, not at start-up (it is most of a cold start).
+  const { writeS3Upload } = await import('../uploads/s3-writer.js')
   // With a declared length the parts can be sized for it rather than for the limit.
   return writeS3Upload({ location, key, body, maxBytes: request.declaredBytes ?? maxBytes })
 }
@@ -119,4 +121,8 @@ function uploadFailure(error: unknown, body: RequestBody): unknown {
   return new AppError('service_unavailable', `The upload could not be written to the plan's destination (${reason}); nothing was kept. Retry later.`, {
     cause: error,
   })
+}
+
+function emptyBody(): AppError {
+  return new AppError('validation_failed', 'The request body is empty; send the artifact as the body (curl --data-binary @file).')
 }
