@@ -106,10 +106,17 @@ function memoryOf(pid: number): { peak: number; now: number } {
   return { peak: kb('VmHWM'), now: kb('VmRSS') }
 }
 
+/** Every path under the destination's uploads/ folder (listed again when the API removes something mid-listing). */
 async function uploadedUnder(dir: string): Promise<string[]> {
   const root = join(dir, 'uploads')
-  if (!existsSync(root)) return []
-  return readdirSync(root, { recursive: true, encoding: 'utf8' }).sort()
+  for (;;) {
+    if (!existsSync(root)) return []
+    try {
+      return readdirSync(root, { recursive: true, encoding: 'utf8' }).sort()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
 }
 
 async function bucketState(prefix: string): Promise<{ objects: string[]; multipart: string[] }> {
