@@ -25,6 +25,15 @@ export const apiConfigSchema = z.object({
   IDEMPOTENCY_KEY_TTL_SECONDS: seconds(86_400).describe(
     'How long an Idempotency-Key stays bound to the restore it started; after that the same key starts a new restore.',
   ),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 ** 4)
+    .default(100 * 1024 ** 3)
+    .describe(
+      'Largest artifact POST /v1/plans/{id}/uploads accepts, in bytes (default 100 GiB, at most 5 TiB, the S3 object limit); counted while streaming, a larger body is answered 413 and nothing is kept.',
+    ),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10).describe('How long the API lets in-flight requests finish on SIGTERM.'),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: webhookAllowPrivateNetworks,
 })

@@ -9,6 +9,13 @@ export const runnerConfigSchema = z.object({
   RESTORE_PATH_ROOTS: pathRoots('a file restore may write under; each workspace only into `<root>/<workspace slug>`'),
   LOCAL_DESTINATION_ROOTS: pathRoots('a `local` destination may point into; each workspace only into `<root>/<workspace slug>`'),
   RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Restores one runner process performs at once.'),
+  RUNNER_VALIDATION_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('Validations of uploaded backups one runner process performs at once (their own queue, beside the restores).'),
   RUNNER_LOST_AFTER_SECONDS: seconds(60).describe(
     'A restore whose runner has not sent a heartbeat for this long is taken over (retried from scratch) or failed with runner_lost.',
   ),

@@ -1,4 +1,4 @@
-// pg-boss queues and their payloads. A job carries only the restore id: the runner reads
+// pg-boss queues and their payloads. A job carries only the record id: the runner reads
 // everything else from the database, so a job can never disagree with its record.
 import { z } from 'zod'
 
@@ -19,3 +19,9 @@ export type WebhookJob = z.infer<typeof webhookJobSchema>
 
 /** The channel the outbox trigger (migrations/0008_webhook_outbox.sql) notifies when it wrote messages. */
 export const WEBHOOK_MESSAGES_CHANNEL = 'webhook_messages'
+
+/** Validation of an uploaded backup (source `upload`): its own queue, so uploads never wait behind restores. */
+export const BACKUP_VALIDATION_QUEUE = 'backup-validation'
+
+export const backupValidationJobSchema = z.object({ backupId: z.uuid() }).strict()
+export type BackupValidationJob = z.infer<typeof backupValidationJobSchema>

@@ -1,8 +1,15 @@
-// The pg-boss setup both services share: one queue (`restore`), LISTEN/NOTIFY wake-ups so an
+// The pg-boss setup both services share: two queues (`restore`, `backup-validation`), LISTEN/NOTIFY wake-ups so an
 // idle runner picks a job up in milliseconds instead of at the next poll, and supervision on so
 // a job whose runner died comes back. pg-boss keeps its own `pg` pool (postgres.js cannot run its
 // BEGIN...COMMIT scripts); only the enqueue joins our postgres.js transaction, via an adapter.
-import { RESTORE_QUEUE, type RestoreJob, restoreJobSchema } from '@devpilot/contracts'
+import {
+  BACKUP_VALIDATION_QUEUE,
+  type BackupValidationJob,
+  backupValidationJobSchema,
+  RESTORE_QUEUE,
+  type RestoreJob,
+  restoreJobSchema,
+} from '@devpilot/contracts'
 import { PgBoss } from 'pg-boss'
 import type postgres from 'postgres'
 
@@ -30,6 +37,11 @@ export function createBoss(options: BossOptions): PgBoss {
   return boss
 }
 
+/** pg-boss's database interface over a postgres.js transaction: its INSERT joins ours. */
+function transactionAdapter(tx: postgres.TransactionSql) {
+  return { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.unsafe(text, (values ?? []) as never[]) }) }
+}
+
 /** Queue options for restores. Changing them needs updateQueue (createQueue never updates). */
 export const RESTORE_QUEUE_OPTIONS = {
   notify: true,
@@ -48,14 +60,39 @@ export async function ensureRestoreQueue(boss: PgBoss): Promise<void> {
 }
 
 /**
+ * Queue options for validations of uploaded backups. A validation only reads, so a job whose runner
+ * died or stopped simply runs again; the last attempt records its failure on the backup.
+ */
+export const BACKUP_VALIDATION_QUEUE_OPTIONS = {
+  notify: true,
+  retryLimit: 5,
+  retryDelay: 5,
+  retryBackoff: true,
+  expireInSeconds: 60 * 60 * 24,
+  heartbeatSeconds: 10,
+} as const
+
+/** Every queue both services use (idempotent; safe from several processes). */
+export async function ensureQueues(boss: PgBoss): Promise<void> {
+  await ensureRestoreQueue(boss)
+  await boss.createQueue(BACKUP_VALIDATION_QUEUE, BACKUP_VALIDATION_QUEUE_OPTIONS)
+}
+
+/**
  * Enqueues the restore's job inside the caller's postgres.js transaction, so the record and its
  * job commit or roll back together. The queue must exist (ensureRestoreQueue) before.
  */
 export async function enqueueRestoreJob(boss: PgBoss, tx: postgres.TransactionSql, job: RestoreJob): Promise<string> {
   const payload = restoreJobSchema.parse(job)
-  const id = await boss.send(RESTORE_QUEUE, payload, {
-    db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.unsafe(text, (values ?? []) as never[]) }) },
-  })
+  const id = await boss.send(RESTORE_QUEUE, payload, { db: transactionAdapter(tx) })
   if (id === null) throw new Error(`pg-boss did not enqueue the job for restore ${job.restoreId}`)
+  return id
+}
+
+/** Enqueues an uploaded backup's validation inside the caller's transaction (the backup row commits with it). */
+export async function enqueueBackupValidationJob(boss: PgBoss, tx: postgres.TransactionSql, job: BackupValidationJob): Promise<string> {
+  const payload = backupValidationJobSchema.parse(job)
+  const id = await boss.send(BACKUP_VALIDATION_QUEUE, payload, { db: transactionAdapter(tx) })
+  if (id === null) throw new Error(`pg-boss did not enqueue the validation job for backup ${job.backupId}`)
   return id
 }

@@ -25,9 +25,12 @@ import { restoreEventRoutes } from './routes/restore-events.js'
 import { restoreRoutes } from './routes/restores.js'
 import { serverRoutes } from './routes/servers.js'
 import { streamRoutes } from './routes/stream.js'
+import { uploadRoutes } from './routes/uploads.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
-const DEFAULTS = apiConfigSchema.pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true, IDEMPOTENCY_KEY_TTL_SECONDS: true }).parse({})
+const DEFAULTS = apiConfigSchema
+  .pick({ AUTH_FAILURE_LIMIT: true, AUTH_FAILURE_WINDOW_SECONDS: true, IDEMPOTENCY_KEY_TTL_SECONDS: true, UPLOAD_MAX_BYTES: true })
+  .parse({})
 
 export interface BuildAppOptions {
   config: Pick<ApiConfig, 'SECRETS_KEY' | 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS'> &
@@ -40,6 +43,7 @@ export interface BuildAppOptions {
         | 'SECRETS_KEY_PREVIOUS'
         | 'IDEMPOTENCY_KEY_TTL_SECONDS'
         | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
+        | 'UPLOAD_MAX_BYTES'
       >
     >
   database: Database
@@ -65,7 +69,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   const deps: AppDeps = {
-    config: { ...options.config, IDEMPOTENCY_KEY_TTL_SECONDS: options.config.IDEMPOTENCY_KEY_TTL_SECONDS ?? DEFAULTS.IDEMPOTENCY_KEY_TTL_SECONDS },
+    config: {
+      ...options.config,
+      IDEMPOTENCY_KEY_TTL_SECONDS: options.config.IDEMPOTENCY_KEY_TTL_SECONDS ?? DEFAULTS.IDEMPOTENCY_KEY_TTL_SECONDS,
+      UPLOAD_MAX_BYTES: options.config.UPLOAD_MAX_BYTES ?? DEFAULTS.UPLOAD_MAX_BYTES,
+    },
     database: options.database,
     boss: options.boss,
     box: createSecretBox(options.config.SECRETS_KEY, options.config.SECRETS_KEY_PREVIOUS),
@@ -101,6 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await v1.register(restoreEventRoutes, deps)
     await v1.register(streamRoutes, deps)
     await v1.register(webhookRoutes, deps)
+    await v1.register(uploadRoutes, deps)
   })
   await app.ready()
   return app

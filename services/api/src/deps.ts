@@ -5,7 +5,7 @@ import type { SecretBox } from '@devpilot/secrets'
 import type { PgBoss } from 'pg-boss'
 
 export interface AppDeps {
-  config: Pick<ApiConfig, 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS' | 'IDEMPOTENCY_KEY_TTL_SECONDS'> &
+  config: Pick<ApiConfig, 'RESTORE_PATH_ROOTS' | 'LOCAL_DESTINATION_ROOTS' | 'IDEMPOTENCY_KEY_TTL_SECONDS' | 'UPLOAD_MAX_BYTES'> &
     Partial<Pick<ApiConfig, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'>>
   database: Database
   boss: PgBoss

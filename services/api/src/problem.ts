@@ -107,7 +107,10 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
   if (statusCode === 413) return { problem: buildProblem(request, { code: 'payload_too_large', detail: 'The request body is too large.' }), serverFault: false }
   if (statusCode === 415) {
-    return { problem: buildProblem(request, { code: 'unsupported_media_type', detail: 'Send JSON with Content-Type: application/json.' }), serverFault: false }
+    const detail = /\/uploads(\?|$)/.test(request.url)
+      ? 'Send the artifact as the raw body with Content-Type: application/octet-stream.'
+      : 'Send JSON with Content-Type: application/json.'
+    return { problem: buildProblem(request, { code: 'unsupported_media_type', detail }), serverFault: false }
   }
   if (statusCode >= 400 && statusCode < 500 && typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
     // Fastify's own client errors (malformed JSON, empty JSON body...): their messages hold no secrets.

@@ -4,7 +4,7 @@
 import { apiConfigSchema, parseEnv } from '@devpilot/config'
 import { migrateDatabase, openDatabase } from '@devpilot/db'
 import { createLogger } from '@devpilot/observability'
-import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+import { createBoss, ensureQueues } from '@devpilot/queue'
 import { buildApp } from './app.js'
 
 const config = parseEnv('api', apiConfigSchema, process.env)
@@ -14,7 +14,7 @@ await migrateDatabase(config.DATABASE_URL)
 const database = openDatabase(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'devpilot-restore-api' })
 const boss = createBoss({ url: config.DATABASE_URL, max: 2, onError: (error) => log.error({ err: error }, 'pg-boss error') })
 await boss.start()
-await ensureRestoreQueue(boss)
+await ensureQueues(boss)
 
 const app = await buildApp({ config, database, boss, log })
 await app.listen({ host: config.HOST, port: config.PORT })

@@ -8,13 +8,14 @@ import { hostname } from 'node:os'
 import type { RunnerConfig } from '@devpilot/config'
 import { RESTORE_QUEUE, restoreJobSchema } from '@devpilot/contracts'
 import type { Db } from '@devpilot/db'
-import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+import { createBoss, ensureQueues } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
 import type { Logger } from './logger.js'
 import type { PgTools } from './pg-tools.js'
 import { handleRestoreJob } from './restore-job.js'
 import type { RunnerContext } from './runner-context.js'
 import { type Sweeper, startSweeper } from './sweeper.js'
+import { createValidationWorker } from './validation/validation-worker.js'
 import { createWebhookDelivery } from './webhooks/webhook-worker.js'
 
 export interface Worker {
@@ -81,6 +82,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
   }
 
+  const validations = createValidationWorker(boss, ctx)
+
   const runJob = async (data: unknown) => {
     const { restoreId } = restoreJobSchema.parse(data)
     const task = handleRestoreJob(ctx, restoreId).catch((error: unknown) => {
@@ -102,7 +105,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     sweepNow: async () => sweeper?.sweepNow(),
     async start() {
       await boss.start()
-      await ensureRestoreQueue(boss)
+      await ensureQueues(boss)
       // One pg-boss worker per slot, so each knows its own id: after a job a worker sleeps its
       // NOTIFY backstop unless it was notified meanwhile, and a backlog larger than the
       // concurrency then drained one wave per backstop. Notifying itself as a job ends makes the
@@ -117,6 +120,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           }
         })
       }
+      await validations.start()
       sweeper = startSweeper(ctx, ctx.log)
       await webhooks.start()
       started = true
@@ -127,6 +131,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       stopping = true
       ctx.log.info({ inFlight: inFlight.size, graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'stopping: no new restores')
       if (started) await boss.offWork(RESTORE_QUEUE, { wait: false })
+      if (started) await validations.stop()
       await sweeper?.stop()
       const settled = Promise.allSettled([...inFlight])
       let graceTimer: NodeJS.Timeout | undefined

@@ -8,7 +8,7 @@ import { backups, destinations, plans, restores, servers, workspaces } from '../
 import { destinationLocationColumns } from './destinations.js'
 
 /** A destination in the shape a run opens artifacts from (secret still encrypted). */
-const runDestinationColumns = {
+export const runDestinationColumns = {
   id: destinations.id,
   type: destinations.type,
   enabled: destinations.enabled,

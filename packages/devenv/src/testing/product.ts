@@ -4,7 +4,7 @@
 // share, and a started pg-boss with the restore queue.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createBoss, ensureRestoreQueue } from '@devpilot/queue'
+import { createBoss, ensureQueues } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
 import type { PgBoss } from 'pg-boss'
 import { createProductDatabase, type ProductDatabase } from './databases.js'
@@ -58,11 +58,11 @@ export function workspaceFolders(product: TestProduct, slug: string): { restoreR
   return { restoreRoot, destinationRoot }
 }
 
-/** pg-boss started on `url` with the restore queue in place, as the services start it. */
+/** pg-boss started on `url` with its queues in place, as the services start it. */
 export async function startQueue(url: string): Promise<PgBoss> {
   const boss = createBoss({ url, max: 2, onError: () => {} })
   await boss.start()
-  await ensureRestoreQueue(boss)
+  await ensureQueues(boss)
   return boss
 }
 

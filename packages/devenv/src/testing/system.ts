@@ -21,14 +21,15 @@ export interface System {
   destinationRoot: string
   admin: SeededWorkspace
   operator: SeededWorkspace
+  viewer: SeededWorkspace
   client(token: string): ApiClient
 }
 
 const STOP_GRACE_MS = 10_000
 const START_TIMEOUT_MS = 180_000
 
-/** `env`: extra variables for the API and both runners (e.g. WEBHOOK_ALLOW_PRIVATE_NETWORKS for a loopback receiver). */
-export async function startSystem(t: Teardown, options: { env?: Record<string, string> } = {}): Promise<System> {
+/** `env`: extra variables for the API and both runners (e.g. WEBHOOK_ALLOW_PRIVATE_NETWORKS for a loopback receiver); `apiEnv`: for the API only. */
+export async function startSystem(t: Teardown, options: { env?: Record<string, string>; apiEnv?: Record<string, string> } = {}): Promise<System> {
   // One teardown, in a fixed order: the processes first (they hold connections to the database),
   // then the database and the scratch directory.
   const stack = teardownStack(t)
@@ -47,7 +48,7 @@ export async function startSystem(t: Teardown, options: { env?: Record<string, s
 
   // info: the start-up lines are read from the logs.
   const common = { ...product.serviceEnv, LOG_LEVEL: 'info', ...options.env }
-  const api = spawnService('api', { ...common, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' })
+  const api = spawnService('api', { ...common, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_SECONDS: '5', ...options.apiEnv })
   services.push(api)
   const runnerIds = [1, 2].map((n) => uniqueName(`e2e-runner-${n}`))
   const runners = runnerIds.map((id) =>
@@ -78,6 +79,7 @@ export async function startSystem(t: Teardown, options: { env?: Record<string, s
     ...folders,
     admin: team.admin,
     operator: team.operator,
+    viewer: team.viewer,
     client: (token) => createApiClient({ baseUrl, token }),
   }
 }

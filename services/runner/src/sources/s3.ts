@@ -1,27 +1,11 @@
 // Artifacts in an `s3` destination, streamed with GetObject from AWS or any S3-compatible
-// endpoint. Checksum calculation/validation is left to when the protocol requires it (s3rver and
-// several S3 clones mishandle the SDK's default trailers); the runner verifies sha256 itself.
+// endpoint, through the client setup shared with the API (@devpilot/storage); the runner verifies
+// sha256 itself.
 import type { Readable } from 'node:stream'
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
+import { GetObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
+import { createS3Client, type S3Location, s3ObjectKey } from '@devpilot/storage'
 import { restoreError } from '../errors.js'
 import { type Artifact, guardedSource } from './artifact.js'
-
-export interface S3Location {
-  bucket: string
-  region: string
-  endpoint: string | null
-  prefix: string | null
-  forcePathStyle: boolean | null
-  accessKeyId: string
-  secretAccessKey: string
-}
-
-/** The object key of an artifact: the destination's prefix (if any) joined with the artifact key. */
-export function s3ObjectKey(prefix: string | null, artifactKey: string): string {
-  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '')
-  const k = artifactKey.replace(/^\/+/, '')
-  return p === '' ? k : `${p}/${k}`
-}
 
 function isMissing(error: unknown): boolean {
   if (error instanceof S3ServiceException) return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404
@@ -29,15 +13,7 @@ function isMissing(error: unknown): boolean {
 }
 
 export async function openS3Artifact(location: S3Location, artifactKey: string, signal: AbortSignal): Promise<Artifact> {
-  const client = new S3Client({
-    region: location.region,
-    ...(location.endpoint ? { endpoint: location.endpoint } : {}),
-    forcePathStyle: location.forcePathStyle ?? false,
-    credentials: { accessKeyId: location.accessKeyId, secretAccessKey: location.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-  })
+  const client = createS3Client(location)
   const key = s3ObjectKey(location.prefix, artifactKey)
   const where = `s3://${location.bucket}/${key}`
   try {

@@ -1,0 +1,2 @@
+export * from './path-containment.js'
+export * from './s3-client.js'
