@@ -20,7 +20,7 @@ export async function createCancelKit(tap: Teardown) {
     const runner = spawnService('runner', h.runnerEnv({ RUNNER_ID: id }))
     tap.teardown(() => runner.child.kill('SIGKILL'))
     // Generous: two runners compile their TypeScript at once on a loaded machine.
-    await runner.ready(120_000)
+    await runner.ready(300_000)
   }
   const cancel = (restoreId: string) => requestRestoreCancel(h.db.db, { workspaceId: h.ws.workspaceId, restoreId })
 

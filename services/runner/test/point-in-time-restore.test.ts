@@ -222,3 +222,22 @@ t.test('a gzip segment cut short fails with segment_corrupt naming the segment a
   t.match(row.error_message, /rt\/stream\/truncated1/)
   t.equal(await psql(v.url, 'SELECT count(*) FROM precious'), v.rows)
 })
+
+t.test('a point-in-time preview names the base snapshot and the segments the replay would read, and creates nothing', async (t) => {
+  const database = uniqueName('pit_preview')
+  t.teardown(() => adminQuery(env.DEVPILOT_TEST_PG_URL, `DROP DATABASE IF EXISTS "${database}"`))
+  const preview = async (targetTime: string) => {
+    const id = await h.restore({ ...full, targetServerId: serverId, targetDatabase: database, pitTargetTime: targetTime, dryRun: true })
+    const row = await h.waitTerminal(id)
+    t.equal(row.status, 'completed', row.error_message ?? '')
+    const [record] = await h.db.sql<{ preview: { pointInTime?: unknown; changes: { create: number } | null } }[]>`SELECT preview FROM restores WHERE id = ${id}`
+    return record?.preview
+  }
+  const last = commits.at(-1) ?? ''
+  const whole = await preview(last)
+  t.same(whole?.pointInTime, { baseBackupId: full.backupId, segments: 3, firstLsn: segments[0]?.startLsn, lastLsn: segments[2]?.endLsn })
+  t.ok((whole?.changes?.create ?? 0) >= 3, 'the base snapshot lists its tables to create')
+  const early = await preview(segments[0]?.lastCommitAt ?? '')
+  t.match(early?.pointInTime, { baseBackupId: full.backupId, segments: 1, lastLsn: segments[0]?.endLsn })
+  t.same(await adminQuery(env.DEVPILOT_TEST_PG_URL, 'SELECT 1 FROM pg_database WHERE datname = $1', [database]), [], 'no database was created')
+})

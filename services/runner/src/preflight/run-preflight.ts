@@ -66,7 +66,10 @@ export async function runPreflight(p: PreflightParams): Promise<PreflightResult>
     return {
       checks,
       preview: async () => {
-        unpreviewable(checks, ['target_path', 'artifact_readable'])
+        // A target path outside the roots cannot be looked at; one that is a file is only blocked.
+        unpreviewable(checks, ['artifact_readable'])
+        const outside = checks.failed.find((c) => c.name === 'target_path' && c.code === 'target_unreachable')
+        if (outside) throw restoreError('target_unreachable', outside.message)
         return {
           verdict: checks.failed.length > 0 ? 'blocked' : 'ready',
           bytesNeeded: result.bytesNeeded,
