@@ -193,7 +193,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a plan's name, verification checks or drill schedule (null clears) */
+        patch: operations["updatePlan"];
         trace?: never;
     };
     "/v1/plans/{id}/point-in-time-restores": {
@@ -560,9 +561,9 @@ export interface components {
             cron: string;
             /**
              * Format: uuid
-             * @description Database plans: the server the scratch database is created on.
+             * @description Database plans (required there): the server the scratch database is created on. File plans take none.
              */
-            serverId: string;
+            serverId?: string;
             /** @default UTC */
             timezone: string;
         };
@@ -571,9 +572,9 @@ export interface components {
             cron: string;
             /**
              * Format: uuid
-             * @description Database plans: the server the scratch database is created on.
+             * @description Database plans (required there): the server the scratch database is created on. File plans take none.
              */
-            serverId: string;
+            serverId?: string;
             /** @default UTC */
             timezone?: string;
         };
@@ -730,6 +731,11 @@ export interface components {
             planId: string;
             segmentCount: number;
             snapshots: components["schemas"]["StreamSnapshot"][];
+        };
+        PlanUpdate: {
+            drillSchedule?: components["schemas"]["DrillScheduleInput"] | null;
+            name?: string;
+            verification?: components["schemas"]["PlanVerificationInput"] | null;
         };
         PlanVerification: {
             checks: components["schemas"]["PlanVerificationCheck"][];
@@ -2405,6 +2411,95 @@ export interface operations {
             };
             /** @description Problem: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `too_many_requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanUpdate"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

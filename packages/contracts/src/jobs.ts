@@ -6,3 +6,10 @@ export const RESTORE_QUEUE = 'restore'
 
 export const restoreJobSchema = z.object({ restoreId: z.uuid() }).strict()
 export type RestoreJob = z.infer<typeof restoreJobSchema>
+
+/** Drills started by a plan's drillSchedule (pg-boss cron, one schedule per plan: key = plan id). */
+export const DRILL_QUEUE = 'drill'
+
+/** A scheduled drill: the plan, and the admin who set the schedule (recorded as triggeredBy). */
+export const drillJobSchema = z.object({ planId: z.uuid(), triggeredByUserId: z.uuid() }).strict()
+export type DrillJob = z.infer<typeof drillJobSchema>

@@ -5,6 +5,8 @@
 import { RESTORE_QUEUE, type RestoreJob, restoreJobSchema } from '@devpilot/contracts'
 import { PgBoss } from 'pg-boss'
 import type postgres from 'postgres'
+import { ensureDrillQueue } from './drill-schedule.js'
+import { transactionDb } from './transaction-db.js'
 
 export interface BossOptions {
   url: string
@@ -45,6 +47,8 @@ export const RESTORE_QUEUE_OPTIONS = {
 /** Creates the restore queue if it does not exist (idempotent; safe from several processes). */
 export async function ensureRestoreQueue(boss: PgBoss): Promise<void> {
   await boss.createQueue(RESTORE_QUEUE, RESTORE_QUEUE_OPTIONS)
+  // Scheduled drills' queue: plan schedules reference it, so it exists wherever restores can.
+  await ensureDrillQueue(boss)
 }
 
 /**
@@ -53,9 +57,7 @@ export async function ensureRestoreQueue(boss: PgBoss): Promise<void> {
  */
 export async function enqueueRestoreJob(boss: PgBoss, tx: postgres.TransactionSql, job: RestoreJob): Promise<string> {
   const payload = restoreJobSchema.parse(job)
-  const id = await boss.send(RESTORE_QUEUE, payload, {
-    db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.unsafe(text, (values ?? []) as never[]) }) },
-  })
+  const id = await boss.send(RESTORE_QUEUE, payload, { db: transactionDb(tx) })
   if (id === null) throw new Error(`pg-boss did not enqueue the job for restore ${job.restoreId}`)
   return id
 }

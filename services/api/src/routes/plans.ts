@@ -9,6 +9,7 @@ import {
   planSchema,
   restoreListFilterSchema,
   restorePageSchema,
+  updatePlanSchema,
 } from '@devpilot/contracts'
 import { getPlan, listPlans, listRestores, planLastDrill, planRestoreSummary } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -16,7 +17,7 @@ import { bearerSecurity, principalOf } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
-import { createPlanChecked } from '../use-cases/create-plan.js'
+import { createPlanChecked, updatePlanChecked } from '../use-cases/create-plan.js'
 
 const tags = ['plans']
 
@@ -36,7 +37,7 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         response: { 201: planSchema, ...problemResponses('unauthorized', 'forbidden', 'validation_failed') },
       },
     },
-    async (request, reply) => reply.code(201).send(await createPlanChecked(deps, principalOf(request).workspaceId, request.body)),
+    async (request, reply) => reply.code(201).send(await createPlanChecked(deps, principalOf(request), request.body)),
   )
 
   app.get(
@@ -75,6 +76,23 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       ])
       return { ...plan, restoreSummary, lastDrill }
     },
+  )
+
+  app.patch(
+    '/v1/plans/:id',
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        operationId: 'updatePlan',
+        summary: "Change a plan's name, verification checks or drill schedule (null clears)",
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        body: updatePlanSchema,
+        response: { 200: planSchema, ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => updatePlanChecked(deps, principalOf(request), request.params.id, request.body),
   )
 
   app.get(
