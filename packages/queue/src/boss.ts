@@ -14,6 +14,8 @@ export interface BossOptions {
   max?: number
   /** Seconds between supervision passes (expiry, heartbeat-loss detection). */
   superviseIntervalSeconds?: number
+  /** Run pg-boss's cron timekeeper in this process (runners: drill schedules); off by default. */
+  schedule?: boolean
   onError(error: Error): void
 }
 
@@ -25,7 +27,7 @@ export function createBoss(options: BossOptions): PgBoss {
     supervise: true,
     superviseIntervalSeconds: options.superviseIntervalSeconds ?? 5,
     monitorIntervalSeconds: options.superviseIntervalSeconds ?? 5,
-    schedule: false,
+    schedule: options.schedule ?? false,
     application_name: 'devpilot-restore-queue',
   })
   boss.on('error', options.onError)

@@ -15,6 +15,7 @@ import {
   recordPointInTimeApplied,
   type StoredSegment,
 } from '@devpilot/db'
+import { finishDrill, prepareDrill } from './drill-scratch.js'
 import { OwnershipLostError, restoreError, toRestoreFailure } from './errors.js'
 import { failpointFrom } from './failpoint.js'
 import type { Logger } from './logger.js'
@@ -28,6 +29,7 @@ import type { RunnerContext } from './runner-context.js'
 import { openArtifact } from './sources/open-artifact.js'
 import { VerifyingCounter } from './sources/verify.js'
 import { resolveTargetServer } from './target-server.js'
+import { databaseVerificationStep, fileDrillVerificationStep } from './verification.js'
 
 /** Heartbeat period: progress is written at least every 2 s, and often enough to never look lost. */
 export function heartbeatIntervalMs(lostAfterSeconds: number): number {
@@ -82,6 +84,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   let afterComplete: (() => Promise<void>) | null = null
   let pointInTime: PointInTimeStep | null = null
   try {
+    if (run.drill) await prepareDrill(ctx, run, log)
     if (run.target.path) {
       if (!isFileBackupFormat(run.backup.format)) throw restoreError('restore_tool_failed', `A ${run.backup.format} backup cannot be restored to a path.`)
       const result = await restoreFiles({
@@ -93,6 +96,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         roots: workspaceRoots(ctx.config.RESTORE_PATH_ROOTS, run.workspaceSlug),
         openInput,
         beforeMove: beforeCommit,
+        ...(run.drill ? { verifyStaged: fileDrillVerificationStep(ctx, run, ownership) } : {}),
         failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
         signal: controller.signal,
         log,
@@ -124,6 +128,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
       }
       const result = await restoreDatabase({
         afterStagingRestore: pointInTime?.afterStagingRestore,
+        verifyStaging: databaseVerificationStep(ctx, run, ownership, server, secrets, log),
         restoreId: run.id,
         attempt,
         server,
@@ -171,4 +176,5 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   log.info({ bytes: progress.bytesDone }, 'restore completed')
   if (afterComplete)
     await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker or switch journal of the target'))
+  if (run.drill) await finishDrill(ctx, run, log)
 }

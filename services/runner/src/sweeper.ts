@@ -6,6 +6,7 @@
 // removes the spool files of runners of this machine that are gone.
 import { findOrphanedPendingRestores, findStaleRestores, loadRestoreRun, type StaleRestore } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
+import { drillScratchSweeper } from './drill-scratch.js'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
 import { removeOrphanedSpools } from './restore/spool.js'
@@ -45,6 +46,7 @@ async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log:
 
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
+  const sweepDrills = drillScratchSweeper(ctx, log)
   const sweep = async () => {
     await removeOrphanedSpools(ctx.config.RUNNER_TEMP_DIR, log)
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
@@ -63,6 +65,7 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
       log.warn({ restoreId }, 'pending restore has no job left; queueing one')
       await ctx.requeue(restoreId, 0)
     }
+    await sweepDrills()
   }
   const tick = () => {
     if (running) return running

@@ -130,6 +130,8 @@ export interface NewRestore {
   pitTargetTime?: string | null
   dryRun?: boolean
   drill?: boolean
+  /** Drills only: keep the scratch target afterwards. */
+  drillKeep?: boolean
   verify?: boolean
   include?: RestoreInclude | null
   targetSchema?: string | null
@@ -144,10 +146,10 @@ export interface NewRestore {
 export async function insertPendingRestore(tx: postgres.TransactionSql, input: NewRestore): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
-                          overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, verify, include, target_schema)
+                          overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, drill_keep, verify, include, target_schema)
     VALUES (${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
-            ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.verify ?? true},
+            ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.drillKeep ?? false}, ${input.verify ?? true},
             ${input.include ? tx.json(input.include as postgres.JSONValue) : null}, ${input.targetSchema ?? null})
     RETURNING id`
   if (!row) throw new Error('restore insert returned nothing')

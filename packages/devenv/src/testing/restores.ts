@@ -15,14 +15,16 @@ export interface NewTestRestore {
   overwrite?: boolean
   /** Point-in-time restores: the moment to replay up to (the backup is the base snapshot). */
   pitTargetTime?: string | null
+  /** The body's `verify` (default true). */
+  verify?: boolean
 }
 
 export async function createRestoreWithJob(sql: postgres.Sql, boss: PgBoss, restore: NewTestRestore): Promise<{ restoreId: string; jobId: string }> {
   return sql.begin(async (tx) => {
     const [row] = await tx<{ id: string }[]>`
-      INSERT INTO restores (workspace_id, backup_id, plan_id, target_server_id, target_database, target_path, overwrite, triggered_by_user_id, pit_target_time)
+      INSERT INTO restores (workspace_id, backup_id, plan_id, target_server_id, target_database, target_path, overwrite, triggered_by_user_id, pit_target_time, verify)
       VALUES (${restore.workspaceId}, ${restore.backupId}, ${restore.planId}, ${restore.targetServerId ?? null}, ${restore.targetDatabase ?? null},
-              ${restore.targetPath ?? null}, ${restore.overwrite ?? false}, ${restore.triggeredByUserId}, ${restore.pitTargetTime ?? null})
+              ${restore.targetPath ?? null}, ${restore.overwrite ?? false}, ${restore.triggeredByUserId}, ${restore.pitTargetTime ?? null}, ${restore.verify ?? true})
       RETURNING id`
     if (!row) throw new Error('restore insert returned nothing')
     const jobId = await enqueueRestoreJob(boss, tx, { restoreId: row.id })

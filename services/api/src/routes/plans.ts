@@ -9,6 +9,8 @@ import {
   planSchema,
   restoreListFilterSchema,
   restorePageSchema,
+  restoreSchema,
+  startDrillSchema,
   updatePlanSchema,
 } from '@devpilot/contracts'
 import { getPlan, listPlans, listRestores, planLastDrill, planRestoreSummary } from '@devpilot/db'
@@ -18,6 +20,7 @@ import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
 import { createPlanChecked, updatePlanChecked } from '../use-cases/create-plan.js'
+import { startDrill } from '../use-cases/start-drill.js'
 
 const tags = ['plans']
 
@@ -93,6 +96,26 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     async (request) => updatePlanChecked(deps, principalOf(request), request.params.id, request.body),
+  )
+
+  app.post(
+    '/v1/plans/:id/drills',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        operationId: 'startDrill',
+        summary: "Start a drill: restore the plan's newest completed backup (or the one named) into a scratch target, verify it, drop it unless keep",
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        body: startDrillSchema,
+        response: {
+          202: restoreSchema,
+          ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed', 'backup_not_restorable', 'conflict'),
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await startDrill(deps, principalOf(request), request.params.id, request.body)),
   )
 
   app.get(

@@ -23,6 +23,8 @@ export async function createRestore(
     idempotencyKey: string | null
     requestFingerprint: string | null
     pitTargetTime: string | null
+    /** The body's `verify`: false records verification `skipped`. */
+    verify: boolean
   },
 ): Promise<StartRestoreResult> {
   const { db, sql } = deps.database
@@ -42,6 +44,7 @@ export async function createRestore(
         idempotencyKey: key,
         requestFingerprint: fingerprint,
         pitTargetTime: params.pitTargetTime,
+        verify: params.verify,
       })
       await enqueueRestoreJob(deps.boss, tx, { restoreId: id })
       return id

@@ -39,6 +39,7 @@ export async function startPointInTimeRestore(
     body.targetServerId ?? null,
     body.targetDatabase ?? null,
     body.overwrite,
+    ...(body.verify ? [] : ['verify:false']),
   ])
   if (idempotency.replayed) return idempotency.replayed
   const { window } = await planStreamWindow(deps, workspaceId, plan.id)
@@ -75,5 +76,6 @@ export async function startPointInTimeRestore(
     idempotencyKey: idempotency.key,
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: targetTime,
+    verify: params.body.verify,
   })
 }

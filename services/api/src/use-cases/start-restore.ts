@@ -29,6 +29,8 @@ export async function startRestore(
     body.targetDatabase ?? null,
     body.targetPath ?? null,
     body.overwrite,
+    // Only a restore that skips verification fingerprints differently, so keys stored before it stay valid.
+    ...(body.verify ? [] : ['verify:false']),
   ])
   if (idempotency.replayed) return idempotency.replayed
   if (backup.status !== 'completed') {
@@ -43,6 +45,7 @@ export async function startRestore(
     idempotencyKey: idempotency.key,
     requestFingerprint: idempotency.fingerprint,
     pitTargetTime: null,
+    verify: body.verify,
   })
 }
 

@@ -37,6 +37,8 @@ export interface FileRestoreParams {
   roots: readonly string[]
   openInput(): Promise<StreamStage[]>
   beforeMove(): Promise<void>
+  /** Drills: checks the staged tree against the archive's member names before the move. */
+  verifyStaged?(staging: string, memberNames: readonly string[]): Promise<void>
   failpoint: Failpoint
   signal: AbortSignal
   log: Logger
@@ -180,7 +182,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
   await cleanupFileLeftovers(target, params.restoreId, log)
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
   try {
-    const guard = new TarGuard()
+    const guard = new TarGuard({ collectNames: params.verifyStaged !== undefined })
     const input = await params.openInput()
     const stages: StreamStage[] = [...input]
     if (params.format === 'tar_gz') stages.push(createGunzip())
@@ -199,6 +201,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
     )
     await checkStagedTree(staging)
     log.info({ members: guard.members, staging }, 'archive extracted and checked')
+    if (params.verifyStaged) await params.verifyStaged(staging, guard.memberNames ?? [])
 
     const targetInfo = await lstatOrNull(target)
     if (targetInfo && !params.overwrite) {

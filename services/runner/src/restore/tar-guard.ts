@@ -60,6 +60,13 @@ export class TarGuard extends Transform {
   /** Mode of the archive's own root entry (`./`), if it has one. */
   rootMode: number | null = null
   members = 0
+  /** Every member's path relative to the archive root, when asked for (drills check each one arrived). */
+  readonly memberNames: string[] | null
+
+  constructor(options: { collectNames?: boolean } = {}) {
+    super()
+    this.memberNames = options.collectNames ? [] : null
+  }
   private pending: Buffer = Buffer.alloc(0)
   private dataLeft = 0
   private meta: Meta | null = null
@@ -137,6 +144,10 @@ export class TarGuard extends Transform {
     this.longLink = null
     this.check(type, rawName, linkName, mode)
     this.members++
+    if (this.memberNames) {
+      const name = rawName.replace(/^(\.\/)+/, '').replace(/\/+$/, '')
+      if (name !== '' && name !== '.') this.memberNames.push(name)
+    }
     this.dataLeft = type === '0' || type === '\u0000' || type === '7' || type === 'D' ? Math.ceil(size / BLOCK) * BLOCK : 0
   }
 
