@@ -24,6 +24,8 @@ import t from 'tap'
 
 type Restore = Schemas['Restore']
 
+// Beyond the default 120 s: the scheduled drill waits for a cron minute, the sweeper for its minute.
+t.setTimeout(15 * 60_000)
 const env = testEnv()
 const system = await startSystem(t)
 const admin = system.client(system.admin.token)

@@ -22,6 +22,8 @@ import t from 'tap'
 import { restoreShortId } from '../src/restore/short-id.js'
 import { createHarness } from './harness.js'
 
+// Five real restores, each verified; beyond the default 120 s on a loaded machine.
+t.setTimeout(10 * 60_000)
 const env = testEnv()
 const h = await createHarness(t)
 // One second: the check that sleeps is cut off quickly; row counts of these small tables take milliseconds.
