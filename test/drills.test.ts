@@ -117,6 +117,7 @@ t.test('a drill run now restores into a scratch database, verifies it, drops it 
   t.match(started.target.database, scratchPattern(plan.id), 'scratch database drill_<plan 8 hex>_<yyyymmddhhmmss>')
   const done = await waitFinished(started.id)
   t.equal(done.status, 'completed', JSON.stringify(done.error))
+  t.equal(done.progress.stage, null, 'no stage once terminal')
   t.same(done.verification, {
     status: 'passed',
     checks: [

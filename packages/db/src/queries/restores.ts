@@ -58,7 +58,8 @@ function toRestore(row: RestoreRow): Restore {
     startedAt: isoTimestamp(row.startedAt),
     completedAt: isoTimestamp(row.completedAt),
     error: row.errorCode !== null ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
-    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: row.stage, etaSeconds: row.etaSeconds },
+    // The contract's stage is null once terminal, whatever stage the runner last wrote.
+    progress: { bytesDone: row.bytesDone, bytesTotal: row.bytesTotal, stage: row.status === 'in_progress' ? row.stage : null, etaSeconds: row.etaSeconds },
     // A point-in-time restore restores its backup (the base snapshot) and replays up to the target time.
     pointInTime:
       row.pitTargetTime !== null
