@@ -193,6 +193,24 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /** Change a plan's name, verification checks or drill schedule (null clears) */
+        patch: operations["updatePlan"];
+        trace?: never;
+    };
+    "/v1/plans/{id}/drills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a drill: restore the plan's newest completed backup (or the one named) into a scratch target, verify it, drop it unless keep */
+        post: operations["startDrill"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -666,9 +684,9 @@ export interface components {
             cron: string;
             /**
              * Format: uuid
-             * @description Database plans: the server the scratch database is created on.
+             * @description Database plans (required there): the server the scratch database is created on. File plans take none.
              */
-            serverId: string;
+            serverId?: string;
             /** @default UTC */
             timezone: string;
         };
@@ -677,11 +695,28 @@ export interface components {
             cron: string;
             /**
              * Format: uuid
-             * @description Database plans: the server the scratch database is created on.
+             * @description Database plans (required there): the server the scratch database is created on. File plans take none.
              */
-            serverId: string;
+            serverId?: string;
             /** @default UTC */
             timezone?: string;
+        };
+        DrillStart: {
+            /**
+             * Format: uuid
+             * @description Default: the plan's newest completed backup.
+             */
+            backupId?: string;
+            /**
+             * @description Keep the scratch database (or folder) afterwards; default: dropped once verified.
+             * @default false
+             */
+            keep?: boolean;
+            /**
+             * Format: uuid
+             * @description Database plans (required there): the server the scratch database is created on. File plans take none.
+             */
+            serverId?: string;
         };
         FilesPlan: {
             /**
@@ -836,6 +871,11 @@ export interface components {
             planId: string;
             segmentCount: number;
             snapshots: components["schemas"]["StreamSnapshot"][];
+        };
+        PlanUpdate: {
+            drillSchedule?: components["schemas"]["DrillScheduleInput"] | null;
+            name?: string;
+            verification?: components["schemas"]["PlanVerificationInput"] | null;
         };
         PlanVerification: {
             checks: components["schemas"]["PlanVerificationCheck"][];
@@ -2580,6 +2620,193 @@ export interface operations {
             };
             /** @description Problem: `not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `too_many_requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanUpdate"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `too_many_requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrillStart"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Restore"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `backup_not_restorable`, `conflict` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

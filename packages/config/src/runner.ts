@@ -36,6 +36,9 @@ export const runnerConfigSchema = z.object({
     .max(64)
     .default(1)
     .describe('pg_restore -j for custom and tar dumps; above 1 the artifact is spooled to a temporary file first.'),
+  VERIFY_STATEMENT_TIMEOUT_SECONDS: seconds(60).describe(
+    'Verification before the swap: statement timeout of each row count and each plan check (read-only transactions on the staging database).',
+  ),
   PG_BIN_DIR: z
     .string()
     .optional()

@@ -1,4 +1,5 @@
 export * from './api/index.js'
+export * from './drill-target.js'
 export * from './enums.js'
 export * from './error-codes.js'
 export * from './jobs.js'

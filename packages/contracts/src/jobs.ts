@@ -25,3 +25,10 @@ export const BACKUP_VALIDATION_QUEUE = 'backup-validation'
 
 export const backupValidationJobSchema = z.object({ backupId: z.uuid() }).strict()
 export type BackupValidationJob = z.infer<typeof backupValidationJobSchema>
+
+/** Drills started by a plan's drillSchedule (pg-boss cron, one schedule per plan: key = plan id). */
+export const DRILL_QUEUE = 'drill'
+
+/** A scheduled drill: the plan, and the admin who set the schedule (recorded as triggeredBy). */
+export const drillJobSchema = z.object({ planId: z.uuid(), triggeredByUserId: z.uuid() }).strict()
+export type DrillJob = z.infer<typeof drillJobSchema>

@@ -14,3 +14,12 @@ export function pgErrorCode(error: unknown): string | undefined {
 export function isUniqueViolation(error: unknown): boolean {
   return pgErrorCode(error) === '23505'
 }
+
+/** The constraint (or unique index) a PostgreSQL error names, also when drizzle wrapped it. */
+export function pgConstraint(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const name = (e as { constraint_name?: unknown }).constraint_name
+    if (typeof name === 'string') return name
+  }
+  return undefined
+}

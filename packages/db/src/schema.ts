@@ -271,6 +271,8 @@ export const restores = pgTable(
     /** Request: a preview (never touches the target), a drill (scratch target), verification wanted, a partial selection. */
     dryRun: boolean('dry_run').notNull().default(false),
     drill: boolean('drill').notNull().default(false),
+    /** Drills only: keep the scratch target afterwards (default: dropped once verified). */
+    drillKeep: boolean('drill_keep').notNull().default(false),
     verify: boolean('verify').notNull().default(true),
     include: jsonb('include').$type<RestoreInclude>(),
     targetSchema: text('target_schema'),
@@ -318,6 +320,7 @@ export const restores = pgTable(
     check('restores_checks_array_check', sql`jsonb_typeof(checks) = 'array'`),
     check('restores_preview_dry_run_check', sql`preview IS NULL OR dry_run`),
     check('restores_dry_run_drill_check', sql`NOT (dry_run AND drill)`),
+    check('restores_drill_keep_check', sql`drill OR NOT drill_keep`),
   ],
 )
 

@@ -12,6 +12,8 @@ import {
 } from '@devpilot/contracts'
 import { PgBoss } from 'pg-boss'
 import type postgres from 'postgres'
+import { ensureDrillQueue } from './drill-schedule.js'
+import { transactionDb } from './transaction-db.js'
 
 export interface BossOptions {
   url: string
@@ -19,6 +21,8 @@ export interface BossOptions {
   max?: number
   /** Seconds between supervision passes (expiry, heartbeat-loss detection). */
   superviseIntervalSeconds?: number
+  /** Run pg-boss's cron timekeeper in this process (runners: drill schedules); off by default. */
+  schedule?: boolean
   onError(error: Error): void
 }
 
@@ -30,16 +34,11 @@ export function createBoss(options: BossOptions): PgBoss {
     supervise: true,
     superviseIntervalSeconds: options.superviseIntervalSeconds ?? 5,
     monitorIntervalSeconds: options.superviseIntervalSeconds ?? 5,
-    schedule: false,
+    schedule: options.schedule ?? false,
     application_name: 'devpilot-restore-queue',
   })
   boss.on('error', options.onError)
   return boss
-}
-
-/** pg-boss's database interface over a postgres.js transaction: its INSERT joins ours. */
-function transactionAdapter(tx: postgres.TransactionSql) {
-  return { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.unsafe(text, (values ?? []) as never[]) }) }
 }
 
 /** Queue options for restores. Changing them needs updateQueue (createQueue never updates). */
@@ -57,6 +56,8 @@ export const RESTORE_QUEUE_OPTIONS = {
 /** Creates the restore queue if it does not exist (idempotent; safe from several processes). */
 export async function ensureRestoreQueue(boss: PgBoss): Promise<void> {
   await boss.createQueue(RESTORE_QUEUE, RESTORE_QUEUE_OPTIONS)
+  // Scheduled drills' queue: plan schedules reference it, so it exists wherever restores can.
+  await ensureDrillQueue(boss)
 }
 
 /**
@@ -84,7 +85,7 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
  */
 export async function enqueueRestoreJob(boss: PgBoss, tx: postgres.TransactionSql, job: RestoreJob): Promise<string> {
   const payload = restoreJobSchema.parse(job)
-  const id = await boss.send(RESTORE_QUEUE, payload, { db: transactionAdapter(tx) })
+  const id = await boss.send(RESTORE_QUEUE, payload, { db: transactionDb(tx) })
   if (id === null) throw new Error(`pg-boss did not enqueue the job for restore ${job.restoreId}`)
   return id
 }
@@ -92,7 +93,7 @@ export async function enqueueRestoreJob(boss: PgBoss, tx: postgres.TransactionSq
 /** Enqueues an uploaded backup's validation inside the caller's transaction (the backup row commits with it). */
 export async function enqueueBackupValidationJob(boss: PgBoss, tx: postgres.TransactionSql, job: BackupValidationJob): Promise<string> {
   const payload = backupValidationJobSchema.parse(job)
-  const id = await boss.send(BACKUP_VALIDATION_QUEUE, payload, { db: transactionAdapter(tx) })
+  const id = await boss.send(BACKUP_VALIDATION_QUEUE, payload, { db: transactionDb(tx) })
   if (id === null) throw new Error(`pg-boss did not enqueue the validation job for backup ${job.backupId}`)
   return id
 }

@@ -36,6 +36,18 @@ const inFlight = new Gauge({
   labelNames: ['kind'],
   registers: [registry],
 })
+const verifications = new Counter({
+  name: 'devpilot_runner_verifications_total',
+  help: 'Verifications of restored data before the swap, by outcome (passed, failed, skipped) and whether the restore was a drill.',
+  labelNames: ['status', 'drill'],
+  registers: [registry],
+})
+const verificationDuration = new Histogram({
+  name: 'devpilot_runner_verification_duration_seconds',
+  help: 'Time spent verifying restored data (row counts and plan checks) before the swap.',
+  buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [registry],
+})
 const queueDepth = registerQueueDepthMetric(registry)
 for (const kind of ['database', 'files'] as const) inFlight.set({ kind }, 0)
 
@@ -80,4 +92,10 @@ export async function renderMetrics(sql: Sql, log: Logger): Promise<string> {
     log.warn({ err: error }, 'metrics: could not read the queue depth')
   }
   return registry.metrics()
+}
+
+/** A verification outcome was recorded; `seconds` is how long it ran (none when skipped). */
+export function verificationFinished(status: 'passed' | 'failed' | 'skipped', drill: boolean, seconds?: number): void {
+  verifications.inc({ status, drill: String(drill) })
+  if (seconds !== undefined) verificationDuration.observe(seconds)
 }

@@ -16,6 +16,7 @@ import {
   recordRestorePreview,
   type StoredSegment,
 } from '@devpilot/db'
+import { finishDrill, prepareDrill } from './drill-scratch.js'
 import { OwnershipLostError, restoreError, toRestoreFailure } from './errors.js'
 import { failpointFrom } from './failpoint.js'
 import type { Logger } from './logger.js'
@@ -32,6 +33,7 @@ import type { RunnerContext } from './runner-context.js'
 import { openArtifact } from './sources/open-artifact.js'
 import { VerifyingCounter } from './sources/verify.js'
 import { resolveTargetServer } from './target-server.js'
+import { databaseVerificationStep, fileDrillVerificationStep } from './verification.js'
 
 /** Heartbeat period: progress is written at least every 2 s, and often enough to never look lost. */
 export function heartbeatIntervalMs(lostAfterSeconds: number): number {
@@ -97,6 +99,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   let pointInTime: PointInTimeStep | null = null
   let preview: RestorePreview | null = null
   try {
+    if (run.drill) await prepareDrill(ctx, run, log)
     // Preflight (preflight/): every check before the target is touched; a dry run ends with its preview.
     await progress.setStage('preflight')
     const server = run.target.path ? null : targetServerOf(ctx, run)
@@ -134,6 +137,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
         openInput,
         expectedBytes: () => progress.bytesTotal,
         beforeMove: beforeCommit,
+        ...(run.drill ? { verifyStaged: fileDrillVerificationStep(ctx, run, ownership) } : {}),
         failpoint: failpointFrom(ctx.config.RUNNER_FAILPOINT),
         include: run.include?.paths ? { paths: run.include.paths, recordCheck } : null,
         signal: controller.signal,
@@ -170,6 +174,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
               await replay.afterStagingRestore(staging)
             }
           : undefined,
+        verifyStaging: databaseVerificationStep(ctx, run, ownership, server, secrets, log),
         restoreId: run.id,
         attempt,
         server,
@@ -220,6 +225,7 @@ export async function runRestore(ctx: RunnerContext, run: RestoreRun, attempt: n
   log.info({ bytes: progress.bytesDone }, 'restore completed')
   if (afterComplete)
     await afterComplete().catch((error: unknown) => log.warn({ err: error }, 'could not clear the swap marker or switch journal of the target'))
+  if (run.drill) await finishDrill(ctx, run, log)
 }
 
 /** The database target of a run, its password decrypted; target_unreachable when it was deleted. */

@@ -7,6 +7,7 @@
 // databases terminal restores left on target servers that were down (leftover-databases.ts).
 import { findOrphanedPendingRestores, findStaleRestores, loadRestoreRun, type StaleRestore } from '@devpilot/db'
 import { liveRestoreJobIds } from '@devpilot/queue'
+import { drillScratchSweeper } from './drill-scratch.js'
 import { createLeftoverScanner } from './leftover-databases.js'
 import type { Logger } from './logger.js'
 import { declareLost } from './lost-restore.js'
@@ -48,6 +49,7 @@ async function declareLostLocked(ctx: RunnerContext, restore: StaleRestore, log:
 export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
   let running: Promise<void> | null = null
   const leftovers = createLeftoverScanner(ctx, log, sweepIntervalSeconds(ctx.config.RUNNER_LOST_AFTER_SECONDS))
+  const sweepDrills = drillScratchSweeper(ctx, log)
   const sweep = async () => {
     await removeOrphanedSpools(ctx.config.RUNNER_TEMP_DIR, log)
     const stale = await findStaleRestores(ctx.db, { lostAfterSeconds: ctx.config.RUNNER_LOST_AFTER_SECONDS, limit: 50 })
@@ -68,6 +70,7 @@ export function startSweeper(ctx: RunnerContext, log: Logger): Sweeper {
     }
     // In the background: an unreachable server can take its connect timeout, which must not delay lost restores.
     leftovers.start()
+    await sweepDrills()
   }
   const tick = () => {
     if (running) return running

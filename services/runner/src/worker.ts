@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RunnerConfig } from '@devpilot/config'
-import { RESTORE_QUEUE, restoreJobSchema } from '@devpilot/contracts'
+import { DRILL_QUEUE, drillJobSchema, RESTORE_QUEUE, restoreJobSchema } from '@devpilot/contracts'
 import type { Db } from '@devpilot/db'
 import { createBoss, ensureQueues } from '@devpilot/queue'
 import type { SecretBox } from '@devpilot/secrets'
@@ -14,6 +14,7 @@ import type { Logger } from './logger.js'
 import type { PgTools } from './pg-tools.js'
 import { handleRestoreJob } from './restore-job.js'
 import type { RunnerContext } from './runner-context.js'
+import { runScheduledDrill } from './scheduled-drill.js'
 import { type Sweeper, startSweeper } from './sweeper.js'
 import { createValidationWorker } from './validation/validation-worker.js'
 import { createWebhookDelivery } from './webhooks/webhook-worker.js'
@@ -58,6 +59,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     url: config.DATABASE_URL,
     // +1 for the webhook workers' fetches (brief; deliveries hold no pg-boss connection while sending).
     max: config.RUNNER_CONCURRENCY + 4,
+    // Plans' drill schedules: every runner keeps the cron; pg-boss sends each occurrence once.
+    schedule: true,
     onError: (error) => log.error({ err: error }, 'queue error'),
   })
   let started = false
@@ -121,6 +124,9 @@ export function createWorker(deps: WorkerDeps): Worker {
         })
       }
       await validations.start()
+      await boss.work(DRILL_QUEUE, { batchSize: 1, pollingIntervalSeconds: 5 }, async ([job]) => {
+        if (job) await runScheduledDrill(ctx, boss, drillJobSchema.parse(job.data))
+      })
       sweeper = startSweeper(ctx, ctx.log)
       await webhooks.start()
       started = true
@@ -130,7 +136,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (stopping) return
       stopping = true
       ctx.log.info({ inFlight: inFlight.size, graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'stopping: no new restores')
-      if (started) await boss.offWork(RESTORE_QUEUE, { wait: false })
+      if (started) await Promise.all([boss.offWork(RESTORE_QUEUE, { wait: false }), boss.offWork(DRILL_QUEUE, { wait: false })])
       if (started) await validations.stop()
       await sweeper?.stop()
       const settled = Promise.allSettled([...inFlight])

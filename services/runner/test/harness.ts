@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { parseEnv, runnerConfigSchema } from '@devpilot/config'
-import type { BackupFormat, RestoreErrorCode, RestoreStatus } from '@devpilot/contracts'
+import type { BackupFormat, BackupManifest, RestoreErrorCode, RestoreStatus } from '@devpilot/contracts'
 import { insertBackup, insertDestination, insertPlan, insertServer } from '@devpilot/db'
 import {
   createRestoreWithJob,
@@ -60,7 +60,14 @@ export interface Harness {
   databasePlan(params: { sourceServerId: string; sourceDatabase: string; destinationId: string }): Promise<string>
   filesPlan(params: { sourcePath: string; destinationId: string }): Promise<string>
   /** Registers a completed backup of an artifact file; sha256/size from the file unless given. */
-  backup(params: { planId: string; format: BackupFormat; artifactKey: string; file?: string; sha256?: string | null }): Promise<string>
+  backup(params: {
+    planId: string
+    format: BackupFormat
+    artifactKey: string
+    file?: string
+    sha256?: string | null
+    manifest?: BackupManifest
+  }): Promise<string>
   restore(params: {
     backupId: string
     planId: string
@@ -72,6 +79,7 @@ export interface Harness {
     dryRun?: boolean
     include?: { schemas?: string[]; tables?: string[]; paths?: string[] }
     targetSchema?: string
+    verify?: boolean
   }): Promise<string>
   row(restoreId: string): Promise<RestoreRow>
   waitTerminal(restoreId: string, timeoutMs?: number): Promise<RestoreRow>
@@ -173,6 +181,7 @@ export async function createHarness(t: Teardown): Promise<Harness> {
         status: 'completed',
         sha256,
         sizeBytes: params.file ? fileSize(params.file) : null,
+        manifest: params.manifest ?? null,
       })
       return row.id
     },

@@ -23,7 +23,7 @@ export type PlanVerification = z.infer<typeof planVerificationSchema>
 export const drillScheduleSchema = z
   .object({
     cron: z.string().trim().min(9).max(200).describe('Five-field cron expression, e.g. `0 3 * * *`.'),
-    serverId: idSchema.describe('Database plans: the server the scratch database is created on.'),
+    serverId: idSchema.optional().describe('Database plans (required there): the server the scratch database is created on. File plans take none.'),
     timezone: z.string().min(1).max(100).default('UTC'),
   })
   .strict()
@@ -120,3 +120,14 @@ export type UpdatePlan = z.infer<typeof updatePlanSchema>
 
 export const planPageSchema = pageSchema(planSchema, 'PlanPage')
 export const listPlansQuerySchema = paginationQuerySchema
+
+/** POST /v1/plans/{id}/drills: a restore into a new scratch target that proves the plan restores. */
+export const startDrillSchema = z
+  .object({
+    serverId: idSchema.optional().describe('Database plans (required there): the server the scratch database is created on. File plans take none.'),
+    backupId: idSchema.optional().describe("Default: the plan's newest completed backup."),
+    keep: z.boolean().default(false).describe('Keep the scratch database (or folder) afterwards; default: dropped once verified.'),
+  })
+  .strict()
+  .meta({ id: 'DrillStart' })
+export type StartDrill = z.infer<typeof startDrillSchema>

@@ -1,6 +1,6 @@
 // Backup runs, as registered by the producer's integration. The destination is the plan's at
 // registration time and is copied onto the row, so moving a plan later keeps old artifacts findable.
-import type { Backup, BackupFormat, BackupStatus, ListBackupsQuery, Page, UpdateBackup } from '@devpilot/contracts'
+import type { Backup, BackupFormat, BackupManifest, BackupStatus, ListBackupsQuery, Page, UpdateBackup } from '@devpilot/contracts'
 import { and, eq, gte, ilike, lte, or, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { backups, plans } from '../schema.js'
@@ -15,6 +15,8 @@ export interface NewBackup {
   sizeBytes?: number | null
   sha256?: string | null
   snapshotLsn?: string | null
+  /** Exact row counts the producer took inside the dump's snapshot (verification compares with them). */
+  manifest?: BackupManifest | null
   startedAt?: string | null
   completedAt?: string | null
   createdAt?: string
@@ -35,6 +37,7 @@ export async function insertBackup(db: Db, input: NewBackup) {
       sizeBytes: input.sizeBytes ?? null,
       sha256: input.sha256 ?? null,
       snapshotLsn: input.snapshotLsn ?? null,
+      manifest: input.manifest ?? null,
       startedAt: input.startedAt ?? (status === 'completed' ? sql`now()` : null),
       completedAt,
       ...(input.createdAt ? { createdAt: input.createdAt } : {}),

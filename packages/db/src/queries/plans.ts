@@ -1,6 +1,6 @@
 // Backup plans: what is backed up (a server's database or a path), how, and where to; and the
 // per-plan restore summary aggregated over every backup of the plan.
-import { type CreatePlan, type LastDrill, type Page, type Plan, type PlanMode, RESTORE_STATUS, type RestoreSummary } from '@devpilot/contracts'
+import { type LastDrill, type Page, type Plan, type PlanMode, RESTORE_STATUS, type RestoreSummary } from '@devpilot/contracts'
 import { and, eq, sql } from 'drizzle-orm'
 import { type Db, isoTimestamp } from '../client.js'
 import { backups, plans, restores } from '../schema.js'
@@ -73,19 +73,6 @@ export async function listPlans(db: Db, params: { workspaceId: string } & PagePa
 export async function getPlan(db: Db, params: { workspaceId: string; id: string }): Promise<Plan | null> {
   const [row] = await selectPlans(db).where(and(eq(plans.workspaceId, params.workspaceId), eq(plans.id, params.id)))
   return row ? toPlan(row) : null
-}
-
-export async function createPlan(db: Db, params: { workspaceId: string; input: CreatePlan }): Promise<Plan> {
-  const { input } = params
-  const { id } = await insertPlan(
-    db,
-    input.type === 'database'
-      ? { ...input, workspaceId: params.workspaceId, sourceServerId: input.sourceServerId ?? null }
-      : { ...input, workspaceId: params.workspaceId },
-  )
-  const plan = await getPlan(db, { workspaceId: params.workspaceId, id })
-  if (!plan) throw new Error('plan vanished after insert')
-  return plan
 }
 
 export async function planRestoreSummary(db: Db, params: { workspaceId: string; planId: string }): Promise<RestoreSummary> {

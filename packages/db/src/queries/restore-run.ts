@@ -1,7 +1,7 @@
 // The runner's read model of one restore: everything a run needs (record, backup, plan,
 // destination, target server) in one read. A job carries only the restore id, so the restore is
 // looked up by id and its workspace id is returned for every later query to filter on.
-import type { BackupFormat, DestinationType, RestoreInclude, RestoreStatus, SslMode } from '@devpilot/contracts'
+import type { BackupFormat, BackupManifest, DestinationType, PlanVerification, RestoreInclude, RestoreStatus, SslMode } from '@devpilot/contracts'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { backups, destinations, plans, restores, servers, workspaces } from '../schema.js'
@@ -50,8 +50,21 @@ export interface RestoreRun {
   include: RestoreInclude | null
   targetSchema: string | null
   target: { serverId: string | null; database: string | null; path: string | null }
-  backup: { id: string; format: BackupFormat; artifactKey: string; sizeBytes: number | null; sha256: string | null; snapshotLsn: string | null }
-  plan: { id: string; sourceServerId: string | null }
+  /** A drill restores into a scratch target, verifies it, and drops it unless drillKeep. */
+  drill: boolean
+  drillKeep: boolean
+  /** The request's `verify` (false: verification is skipped). */
+  verify: boolean
+  backup: {
+    id: string
+    format: BackupFormat
+    artifactKey: string
+    sizeBytes: number | null
+    sha256: string | null
+    snapshotLsn: string | null
+    manifest: BackupManifest | null
+  }
+  plan: { id: string; sourceServerId: string | null; verification: PlanVerification | null }
   destination: RunDestination
   server: {
     id: string
@@ -82,6 +95,9 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
       include: restores.include,
       targetSchema: restores.targetSchema,
       target: { serverId: restores.targetServerId, database: restores.targetDatabase, path: restores.targetPath },
+      drill: restores.drill,
+      drillKeep: restores.drillKeep,
+      verify: restores.verify,
       backup: {
         id: backups.id,
         format: backups.format,
@@ -89,8 +105,9 @@ export async function loadRestoreRun(db: Db, restoreId: string): Promise<Restore
         sizeBytes: backups.sizeBytes,
         sha256: backups.sha256,
         snapshotLsn: backups.snapshotLsn,
+        manifest: backups.manifest,
       },
-      plan: { id: plans.id, sourceServerId: plans.sourceServerId },
+      plan: { id: plans.id, sourceServerId: plans.sourceServerId, verification: plans.verification },
       destination: runDestinationColumns,
       // Flat, not nested: the server is left-joined and is mapped to null below when absent.
       serverId: servers.id,

@@ -187,6 +187,8 @@ export interface NewRestore {
   pitTargetTime?: string | null
   dryRun?: boolean
   drill?: boolean
+  /** Drills only: keep the scratch target afterwards. */
+  drillKeep?: boolean
   verify?: boolean
   include?: RestoreInclude | null
   targetSchema?: string | null
@@ -202,10 +204,10 @@ export async function insertPendingRestore(tx: postgres.TransactionSql, input: N
   // `include` goes in as JSON text cast to jsonb: this client has no json serializer registered, so tx.json() threw.
   const [row] = await tx<{ id: string }[]>`
     INSERT INTO restores (id, workspace_id, backup_id, plan_id, status, triggered_by_user_id, target_server_id, target_database, target_path,
-                          overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, verify, include, target_schema)
+                          overwrite, idempotency_key, request_fingerprint, pit_target_time, dry_run, drill, drill_keep, verify, include, target_schema)
     VALUES (${input.id ?? randomUUID()}, ${input.workspaceId}, ${input.backupId}, ${input.planId}, ${RESTORE_STATUS.pending}, ${input.triggeredByUserId}, ${input.targetServerId},
             ${input.targetDatabase}, ${input.targetPath}, ${input.overwrite}, ${input.idempotencyKey}, ${input.requestFingerprint},
-            ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.verify ?? true},
+            ${input.pitTargetTime ?? null}, ${input.dryRun ?? false}, ${input.drill ?? false}, ${input.drillKeep ?? false}, ${input.verify ?? true},
             ${input.include ? JSON.stringify(input.include) : null}::jsonb, ${input.targetSchema ?? null})
     RETURNING id`
   if (!row) throw new Error('restore insert returned nothing')

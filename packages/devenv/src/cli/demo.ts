@@ -1,8 +1,9 @@
 // `pnpm demo`: one real restore end to end against a running `pnpm start`. It makes a sample shop
 // database, dumps it with pg_dump into the local destination, registers the backup through the
-// API, restores it to a new database name, follows the restore's server-sent events with a
-// progress bar, and verifies the restored data table by table against the source. Act 2
-// (demo-partial.ts) restores one table side by side to bring deleted rows back.
+// API (with a manifest counted in the dump's snapshot, and a plan check), restores it to a new
+// database name, follows the restore's server-sent events with a progress bar, prints the runner's
+// verification before the swap, and compares the restored data table by table with the source.
+// Act 2 (demo-partial.ts) restores one table side by side to bring deleted rows back.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApiClient } from '@devpilot/api-client'
@@ -10,7 +11,7 @@ import { findOrCreateUser, findOrCreateWorkspace, insertApiToken, openDatabase }
 import { generateApiToken } from '@devpilot/secrets'
 import { z } from 'zod'
 import { LOCAL_DESTINATIONS_ROOT } from '../local-env.js'
-import { fileSize, pgDump, psql, sha256File } from '../testing/artifacts.js'
+import { fileSize, pgDumpWithManifest, psql, sha256File } from '../testing/artifacts.js'
 import { partialRestoreAct } from './demo-partial.js'
 
 const env = z
@@ -119,9 +120,9 @@ await psql(databaseUrl(sourceDb), SAMPLE)
 const destinationDir = join(env.LOCAL_DESTINATION_ROOTS?.split(':')[0] ?? LOCAL_DESTINATIONS_ROOT, 'demo')
 mkdirSync(destinationDir, { recursive: true })
 const artifactKey = `${sourceDb}.dump`
-say(`2/5 pg_dump --format=custom → ${join(destinationDir, artifactKey)}`)
+say(`2/5 pg_dump --format=custom → ${join(destinationDir, artifactKey)}, with a manifest of row counts taken in the dump's snapshot`)
 const artifact = join(destinationDir, artifactKey)
-await pgDump(databaseUrl(sourceDb), 'pg_custom', artifact)
+const manifest = await pgDumpWithManifest(databaseUrl(sourceDb), 'pg_custom', artifact)
 
 // 3. Register server, destination, plan and backup through the API.
 say('3/5 registering server, destination, plan and backup through the API')
@@ -146,13 +147,35 @@ const server = must(
 const destination = must(await api.POST('/v1/destinations', { body: { name: `demo ${stamp}`, type: 'local', path: destinationDir } }), 'create destination')
 const plan = must(
   await api.POST('/v1/plans', {
-    body: { name: `shop nightly ${stamp}`, type: 'database', sourceServerId: server.id, sourceDatabase: sourceDb, destinationId: destination.id },
+    body: {
+      name: `shop nightly ${stamp}`,
+      type: 'database',
+      sourceServerId: server.id,
+      sourceDatabase: sourceDb,
+      destinationId: destination.id,
+      verification: {
+        checks: [
+          {
+            name: 'order totals add up',
+            sql: 'SELECT bool_and(o.total = s.total) FROM shop.orders o JOIN (SELECT order_id, sum(qty * p.price) AS total FROM shop.order_items i JOIN shop.products p ON p.id = i.product_id GROUP BY order_id) s ON s.order_id = o.id',
+          },
+        ],
+      },
+    },
   }),
   'create plan',
 )
 const backup = must(
   await api.POST('/v1/backups', {
-    body: { planId: plan.id, format: 'pg_custom', artifactKey, status: 'completed', sizeBytes: fileSize(artifact), sha256: await sha256File(artifact) },
+    body: {
+      planId: plan.id,
+      format: 'pg_custom',
+      artifactKey,
+      status: 'completed',
+      sizeBytes: fileSize(artifact),
+      sha256: await sha256File(artifact),
+      manifest,
+    },
   }),
   'register backup',
 )
@@ -198,10 +221,15 @@ for (const table of TABLES) {
   say(`  ${ok ? 'ok ' : 'DIFF'} ${table.padEnd(18)} ${b}${ok ? '' : `  (source: ${a})`}`)
 }
 const detail = must(await api.GET('/v1/restores/{id}', { params: { path: { id: started.id } } }), 'get restore')
+const verification = detail.verification
+say(`  verification before the swap: ${verification?.status ?? 'not run'}`)
+for (const check of verification?.checks ?? []) say(`    ${check.status === 'passed' ? 'ok  ' : 'FAIL'} ${check.name}: ${check.message}`)
+for (const table of verification?.tables ?? [])
+  say(`    ${`${table.schema}.${table.name}`.padEnd(18)} ${table.rows} rows (manifest: ${table.expectedRows ?? '-'})`)
 say(`\nrestore ${detail.id}: ${detail.status}, ${detail.startedAt} → ${detail.completedAt}, by ${detail.triggeredBy.email}`)
 say(same ? `verified: ${restoredDb} matches ${sourceDb} row for row.` : 'MISMATCH: the restored data differs from the source.')
 say(`see it: ${env.API_URL}/v1/backups/${backup.id} (token: ${token})`)
-if (!same) process.exit(1)
+if (!same || verification?.status !== 'passed') process.exit(1)
 // Act 2 (demo-partial.ts): a partial restore of one table, side by side, to get deleted rows back.
 const partialOk = await partialRestoreAct({ api, backupId: backup.id, sourceDb, stamp, databaseUrl, follow: (id) => follow(id, token), say })
 say(partialOk ? 'act 2: every deleted order came back.' : 'act 2: MISMATCH, the deleted orders did not all come back.')

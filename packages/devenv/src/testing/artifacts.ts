@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
-import type { DatabaseBackupFormat, FileBackupFormat } from '@devpilot/contracts'
+import type { BackupManifest, DatabaseBackupFormat, FileBackupFormat } from '@devpilot/contracts'
 import { execa } from 'execa'
 import postgres from 'postgres'
 import { findPgBinDir, pgBin } from '../pg-binaries.js'
@@ -29,6 +29,33 @@ export function libpqEnv(url: string): Record<string, string> {
 
 export async function pgDump(url: string, format: DatabaseBackupFormat, outFile: string, extraArgs: string[] = []): Promise<void> {
   await execa(pgBin(findPgBinDir(), 'pg_dump'), [...DUMP_FORMAT_ARGS[format], '--file', outFile, ...extraArgs], { env: libpqEnv(url) })
+}
+
+/**
+ * pg_dump plus the backup's manifest as a producer makes it: one REPEATABLE READ transaction exports
+ * its snapshot, counts every table's rows in it, and stays open while pg_dump --snapshot dumps
+ * exactly that snapshot, so the counts are those of the dump whatever is written meanwhile.
+ */
+export async function pgDumpWithManifest(url: string, format: DatabaseBackupFormat, outFile: string, extraArgs: string[] = []): Promise<BackupManifest> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    return await sql.begin('isolation level repeatable read read only', async (tx) => {
+      const [snapshot] = await tx<{ id: string }[]>`SELECT pg_export_snapshot() AS id`
+      if (!snapshot) throw new Error('pg_export_snapshot returned nothing')
+      const tables = await tx<{ schema: string; name: string }[]>`
+        SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ORDER BY 1, 2`
+      const manifest: BackupManifest = { tables: [] }
+      for (const table of tables) {
+        const [row] = await tx<{ rows: string }[]>`SELECT count(*)::text AS rows FROM ${tx(table.schema)}.${tx(table.name)}`
+        manifest.tables.push({ ...table, rows: Number(row?.rows ?? 0) })
+      }
+      await pgDump(url, format, outFile, ['--snapshot', snapshot.id, ...extraArgs])
+      return manifest
+    })
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
 }
 
 export async function psql(url: string, script: string): Promise<string> {

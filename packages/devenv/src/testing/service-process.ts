@@ -10,6 +10,13 @@ import { waitFor } from './wait-for.js'
 
 const OUTPUT_LIMIT = 200_000
 
+/**
+ * How long a service may take to start. Loading the API's TypeScript through tsx alone took 27 s on a
+ * 2-core machine with several test runs at once (load average ~50); a start is a state to wait for,
+ * not a timing to assert.
+ */
+const START_TIMEOUT_MS = 120_000
+
 export type ServiceName = 'api' | 'runner'
 
 /** Each service's entry file, relative to the project root. */
@@ -102,7 +109,7 @@ export function spawnService(service: ServiceName, env: Record<string, string>, 
     pid,
     child,
     output: () => output,
-    async waitForLog(match, timeoutMs = 30_000) {
+    async waitForLog(match, timeoutMs = START_TIMEOUT_MS) {
       const found = await waitFor(
         () => {
           if (exited) throw new Error(`${name} exited before it was ready:\n${output.slice(-4000)}`)
@@ -116,7 +123,7 @@ export function spawnService(service: ServiceName, env: Record<string, string>, 
       if (!found) throw new Error('unreachable: waitFor returned without a line')
       return found
     },
-    async ready(timeoutMs = 30_000) {
+    async ready(timeoutMs = START_TIMEOUT_MS) {
       // Fastify logs "Server listening at http://127.0.0.1:<port>"; a runner logs "runner ready"
       // with its health port. Then /readyz must answer (the database reachable, the worker started).
       const url =

@@ -9,6 +9,9 @@ import {
   planSchema,
   restoreListFilterSchema,
   restorePageSchema,
+  restoreSchema,
+  startDrillSchema,
+  updatePlanSchema,
 } from '@devpilot/contracts'
 import { getPlan, listPlans, listRestores, planLastDrill, planRestoreSummary } from '@devpilot/db'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -16,7 +19,8 @@ import { bearerSecurity, principalOf } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 import { found } from '../not-found.js'
 import { problemResponses } from '../problem.js'
-import { createPlanChecked } from '../use-cases/create-plan.js'
+import { createPlanChecked, updatePlanChecked } from '../use-cases/create-plan.js'
+import { startDrill } from '../use-cases/start-drill.js'
 
 const tags = ['plans']
 
@@ -36,7 +40,7 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         response: { 201: planSchema, ...problemResponses('unauthorized', 'forbidden', 'validation_failed') },
       },
     },
-    async (request, reply) => reply.code(201).send(await createPlanChecked(deps, principalOf(request).workspaceId, request.body)),
+    async (request, reply) => reply.code(201).send(await createPlanChecked(deps, principalOf(request), request.body)),
   )
 
   app.get(
@@ -75,6 +79,43 @@ export const planRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       ])
       return { ...plan, restoreSummary, lastDrill }
     },
+  )
+
+  app.patch(
+    '/v1/plans/:id',
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        operationId: 'updatePlan',
+        summary: "Change a plan's name, verification checks or drill schedule (null clears)",
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        body: updatePlanSchema,
+        response: { 200: planSchema, ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed') },
+      },
+    },
+    async (request) => updatePlanChecked(deps, principalOf(request), request.params.id, request.body),
+  )
+
+  app.post(
+    '/v1/plans/:id/drills',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        operationId: 'startDrill',
+        summary: "Start a drill: restore the plan's newest completed backup (or the one named) into a scratch target, verify it, drop it unless keep",
+        tags,
+        security: bearerSecurity,
+        params: idParamsSchema,
+        body: startDrillSchema,
+        response: {
+          202: restoreSchema,
+          ...problemResponses('unauthorized', 'forbidden', 'not_found', 'validation_failed', 'backup_not_restorable', 'conflict'),
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await startDrill(deps, principalOf(request), request.params.id, request.body)),
   )
 
   app.get(

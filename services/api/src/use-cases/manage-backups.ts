@@ -14,6 +14,15 @@ export async function registerBackup(deps: AppDeps, workspaceId: string, input: 
   if (!plan) throw fieldError('planId', 'no such plan in this workspace')
   if (planTypeOfFormat(input.format) !== plan.type) throw fieldError('format', `${input.format} is not a format of a ${plan.type} plan`)
   if (plan.mode === 'manual') throw fieldError('planId', 'a manual plan takes backups only from uploads (POST /v1/plans/{id}/uploads)')
+  if (input.manifest) {
+    if (plan.type !== 'database') throw fieldError('manifest', 'a manifest counts table rows and belongs to database backups only')
+    const seen = new Set<string>()
+    for (const table of input.manifest.tables) {
+      const name = JSON.stringify([table.schema, table.name])
+      if (seen.has(name)) throw fieldError('manifest.tables', `${table.schema}.${table.name} is listed twice`)
+      seen.add(name)
+    }
+  }
   const { id } = await insertBackup(db, { workspaceId, ...input })
   return found(await getBackup(db, { workspaceId, id }), 'backup')
 }

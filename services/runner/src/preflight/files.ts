@@ -71,7 +71,7 @@ export async function filePreflight(p: FilePreflightParams): Promise<FilePreflig
   try {
     const stages: StreamStage[] = [...input.stages]
     if (p.format === 'tar_gz') stages.push(createGunzip())
-    stages.push(new TarGuard((m) => listed.push(m)))
+    stages.push(new TarGuard({ onMember: (m) => listed.push(m) }))
     await pipeline([...stages, discard()], { signal: p.signal })
     await checks.add('archive_members', 'passed', `All ${listed.length} members are files, directories or symlinks that stay inside the target.`)
   } catch (error) {

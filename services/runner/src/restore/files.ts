@@ -41,6 +41,8 @@ export interface FileRestoreParams {
   /** The archive's size once opened, when known (for the message when staging runs out of room). */
   expectedBytes?(): number | null
   beforeMove(): Promise<void>
+  /** Drills: checks the staged tree against the archive's member names before the move. */
+  verifyStaged?(staging: string, memberNames: readonly string[]): Promise<void>
   failpoint: Failpoint
   /** A partial restore: only these paths (partial/partial-files.ts); absent for a whole restore. */
   include?: FileSelection | null
@@ -201,7 +203,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
   await cleanupFileLeftovers(target, params.restoreId, log)
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
   try {
-    const guard = new TarGuard()
+    const guard = new TarGuard({ collectNames: params.verifyStaged !== undefined })
     // The archive always streams through TarGuard, so tar never reads a member the guard has not passed.
     const input = await params.openInput()
     const stages: StreamStage[] = [...input.stages]
@@ -224,6 +226,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
     await checkStagedTree(staging)
     log.info({ members: guard.members, staging }, 'archive extracted and checked')
     if (params.include) await keepSelectedPaths(staging, params.include)
+    if (params.verifyStaged) await params.verifyStaged(staging, guard.memberNames ?? [])
 
     const targetInfo = await lstatOrNull(target)
     if (targetInfo && !params.overwrite) {

@@ -46,6 +46,8 @@ export interface DatabaseRestoreParams {
   secrets: readonly string[]
   /** Runs against the restored staging database before the swap (point-in-time replay). */
   afterStagingRestore?(stagingDatabase: string): Promise<void>
+  /** Verifies the staging database after afterStagingRestore and before the swap (restore/verify.ts); throws to fail. */
+  verifyStaging?(stagingDatabase: string): Promise<void>
   /** Last ownership check before the swap; throws when this runner no longer owns the restore. */
   beforeSwap(): Promise<void>
   signal: AbortSignal
@@ -225,6 +227,7 @@ export async function restoreDatabase(params: DatabaseRestoreParams): Promise<Da
 
     await restoreIntoStaging(params, names.staging)
     if (params.afterStagingRestore) await params.afterStagingRestore(names.staging)
+    if (params.verifyStaging) await params.verifyStaging(names.staging)
     if (existing && !params.overwrite) {
       // Overwrite off: the target was empty when the restore began; refuse to replace it if
       // something was written into it meanwhile (a long restore, an application starting up).
