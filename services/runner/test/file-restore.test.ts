@@ -131,10 +131,12 @@ t.test('a truncated archive fails with restore_tool_failed and the existing targ
 })
 
 t.test('a target filesystem that fills up mid-extraction fails with insufficient_space naming where and how much, target unchanged', async (t) => {
-  // A real 1 MiB tmpfs holds the target (and so its staging directory); the archive is 2 MiB of random bytes.
+  // A real tmpfs holds the target (and so its staging directory). It has room for the archive's
+  // 2 MiB, so the preflight's disk_space check passes, but only 6 inodes: the root, the target, its
+  // file and the staging directory leave two, and tar's third file is refused with ENOSPC.
   const mount = join(h.filesRoot, 'small-disk')
   mkdirSync(mount)
-  await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', mount])
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=8m,nr_inodes=6,mode=0755', 'tmpfs', mount])
   t.teardown(() => execa('umount', [mount], { reject: false }))
   const target = join(mount, 'target')
   mkdirSync(target)

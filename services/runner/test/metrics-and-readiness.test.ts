@@ -145,7 +145,7 @@ t.test('every log line about a restore carries its restoreId and the runner id',
   t.ok(aboutRestores.length >= 8, `${aboutRestores.length} restore lines`)
   for (const line of aboutRestores) t.equal(line.runnerId, 'runner-metrics', `runnerId on "${String(line.msg)}"`)
   const others = new Set(lines.filter((l) => !('restoreId' in l)).map((l) => String(l.msg)))
-  t.same([...others].sort(), ['runner started'], 'the only line without a restoreId is the runner-level start')
+  t.same([...others].sort(), ['runner started', 'webhook delivery started'], 'the only lines without a restoreId are the runner-level starts')
 })
 
 t.test('/readyz is 503 while the database is gone, and the health server keeps answering', async (t) => {

@@ -20,6 +20,8 @@ export interface DatabasePreflightParams {
   targetDatabase: string
   overwrite: boolean
   keepOwnership: boolean
+  /** A partial restore (include): it never replaces the database, so its own check decides about existing tables. */
+  partial: boolean
   format: DatabaseBackupFormat
   /** Opens the artifact's byte stream (nothing verifies its sha256 here: only its front is read). */
   openSource(): Promise<{ stream: Readable; size: number | null; location: string }>
@@ -128,6 +130,14 @@ async function checkDumpVersion(checks: CheckList, catalog: DumpCatalog, targetV
 async function checkTargetState(p: DatabasePreflightParams, exists: boolean): Promise<void> {
   if (!exists) {
     await p.checks.add('target_state', 'passed', `The target database ${p.targetDatabase} does not exist; the restore creates it.`)
+    return
+  }
+  if (p.partial) {
+    await p.checks.add(
+      'target_state',
+      'passed',
+      `The target database ${p.targetDatabase} exists; a partial restore touches only the selected tables (refused with target_not_empty or dependent_objects when they clash).`,
+    )
     return
   }
   const objects = await userObjects(p.server, p.targetDatabase)

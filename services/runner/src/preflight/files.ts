@@ -85,11 +85,21 @@ export async function filePreflight(p: FilePreflightParams): Promise<FilePreflig
   const members: MemberState[] = []
   for (const m of listed) {
     if (m.path === '') continue
-    members.push({ ...m, existing: kindOf(await lstatOrNull(join(target, m.path))) })
+    members.push({ ...m, existing: kindOf(await existingAt(join(target, m.path))) })
   }
   await checkTargetState(p, target, members)
   await checkDiskSpace(p, target, bytesNeeded)
   return { members, bytesNeeded, alreadySwitched: false }
+}
+
+/** What is at `path` now; null when nothing (also below a regular file, e.g. an archive directory replacing a file: ENOTDIR). */
+async function existingAt(path: string) {
+  try {
+    return await lstatOrNull(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return null
+    throw error
+  }
 }
 
 function kindOf(info: Awaited<ReturnType<typeof lstatOrNull>>): MemberState['existing'] {

@@ -89,6 +89,7 @@ export async function runPreflight(p: PreflightParams): Promise<PreflightResult>
     targetDatabase,
     overwrite: run.overwrite,
     keepOwnership: run.plan.sourceServerId === run.server?.id,
+    partial: run.include !== null,
     format,
     openSource: open,
     tools: p.ctx.tools,
