@@ -7,7 +7,7 @@
 // (another writer takes the room the check saw) ends the same way, with the bytes written by then:
 // the artifact comes from S3 through a proxy that holds the download after its first 64 KiB, the
 // test fills the tmpfs, then lets the download go on into a real ENOSPC.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { insertDestination } from '@devpilot/db'
 import {
@@ -124,7 +124,9 @@ t.test('a spool disk that fills up mid-stream fails with insufficient_space and 
   await psql(target.url, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2);')
   const before = await fingerprint(target.url)
 
-  proxy.holdAfter(64 * 1024)
+  // The preflight reads the artifact through the proxy before the spool starts (measured: more than
+  // 1 MiB of this uncompressed 3 MiB dump), so the budget covers one whole read, then 64 KiB of the spool's.
+  proxy.holdAfter(statSync(file).size + 64 * 1024)
   const id = await h.restore({ backupId, planId: s3Plan, targetServerId: server, targetDatabase: target.name, overwrite: true })
   await waitFor(
     () => readdirSync(roomyDir).some((d) => d.startsWith('devpilot-restore-spool-') && readdirSync(join(roomyDir, d)).includes('artifact.dump')),
