@@ -218,6 +218,9 @@ t.test('a file plan drill extracts into a scratch folder, checks every member, a
   t.same(done.verification?.checks, [{ name: 'archive_members', status: 'passed', message: 'all 4 archive members arrived' }])
   t.equal(readFileSync(join(done.target.path ?? '', 'docs', 'deep', 'b.txt'), 'utf8'), 'beta', 'kept: the scratch folder stays')
 
+  // Scratch names carry the second (DESIGN.md's drill_<plan>_<yyyymmddhhmmss>): a second drill in the
+  // same second as a kept one would meet its folder. Known limit, noted; the test starts the next second.
+  await new Promise((r) => setTimeout(r, 1100))
   const dropped = expectStatus(await operator.POST('/v1/plans/{id}/drills', { params: { path: { id: plan.id } }, body: {} }), 202, 'file drill 2')
   const done2 = await waitFinished(dropped.id)
   t.equal(done2.status, 'completed')

@@ -197,7 +197,9 @@ t.test('a dump of a few hundred MB uploaded to S3 is stored by multipart upload,
   t.equal(answer.status, 201, JSON.stringify(answer.body))
   const after = memoryOf(system.api.pid)
   const growth = after.peak - before.now
-  t.ok(growth < 96 * MiB, `the API's peak RSS grew by ${Math.round(growth / MiB)} MiB for a ${Math.round(bigSize / MiB)} MiB upload`)
+  // The growth includes loading the AWS SDK (the API loads it on its first S3 upload, this one) and
+  // two 8 MiB parts in flight; a buffering API would grow by the body's 219 MiB or more. Seen: 64-110 MiB.
+  t.ok(growth < 160 * MiB, `the API's peak RSS grew by ${Math.round(growth / MiB)} MiB for a ${Math.round(bigSize / MiB)} MiB upload`)
   const backup = answer.body as unknown as Backup
   t.match(backup, { status: 'pending', source: 'upload', format: 'pg_custom', sizeBytes: bigSize, sha256: bigSha, planId: s3DbPlan.id })
   t.match(backup.artifactKey, /^uploads\/[0-9a-f-]{36}\/big\.dump$/)
