@@ -230,7 +230,7 @@ t.test('a file plan drill extracts into a scratch folder, checks every member, a
     (exists) => !exists,
     { timeoutMs: 30_000, what: 'the scratch folder to be removed' },
   )
-  t.pass('not kept: the scratch folder is removed')
+  t.notOk(existsSync(done2.target.path ?? ''), 'not kept: the scratch folder is removed')
   t.ok(existsSync(done.target.path ?? ''), 'the kept drill is not touched by the next one')
 })
 
@@ -253,5 +253,5 @@ t.test('a scratch database a killed drill left behind is dropped by the sweeper'
     (exists) => !exists,
     { timeoutMs: 120_000, intervalMs: 500, what: 'the sweeper to drop the leftover scratch database' },
   )
-  t.pass('the sweeper dropped it')
+  t.notOk(await databaseExists(scratch), 'the sweeper dropped it')
 })
