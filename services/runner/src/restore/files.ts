@@ -203,7 +203,8 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
   await cleanupFileLeftovers(target, params.restoreId, log)
   const staging = await mkdtemp(`${stagingPrefix(target, params.restoreId)}${params.attempt}-`)
   try {
-    const guard = new TarGuard({ collectNames: params.verifyStaged !== undefined })
+    const memberNames: string[] = []
+    const guard = new TarGuard(params.verifyStaged ? { onMember: (m) => (m.path === '' ? undefined : memberNames.push(m.path)) } : {})
     // The archive always streams through TarGuard, so tar never reads a member the guard has not passed.
     const input = await params.openInput()
     const stages: StreamStage[] = [...input.stages]
@@ -226,7 +227,7 @@ export async function restoreFiles(params: FileRestoreParams): Promise<FileResto
     await checkStagedTree(staging)
     log.info({ members: guard.members, staging }, 'archive extracted and checked')
     if (params.include) await keepSelectedPaths(staging, params.include)
-    if (params.verifyStaged) await params.verifyStaged(staging, guard.memberNames ?? [])
+    if (params.verifyStaged) await params.verifyStaged(staging, memberNames)
 
     const targetInfo = await lstatOrNull(target)
     if (targetInfo && !params.overwrite) {

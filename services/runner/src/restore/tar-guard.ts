@@ -69,15 +69,12 @@ export class TarGuard extends Transform {
   /** Mode of the archive's own root entry (`./`), if it has one. */
   rootMode: number | null = null
   members = 0
-  /** Every member's path relative to the archive root, when asked for (drills check each one arrived). */
-  readonly memberNames: string[] | null
 
   private readonly onMember: ((member: TarMember) => void) | undefined
 
-  /** `collectNames`: keep every member's path (memberNames); `onMember`: called with each member as it passes. */
-  constructor(options: { collectNames?: boolean; onMember?: (member: TarMember) => void } = {}) {
+  /** `onMember`: called with each member as it passes (the preflight's listing, a drill's arrival check). */
+  constructor(options: { onMember?: (member: TarMember) => void } = {}) {
     super()
-    this.memberNames = options.collectNames ? [] : null
     this.onMember = options.onMember
   }
   private pending: Buffer = Buffer.alloc(0)
@@ -158,10 +155,6 @@ export class TarGuard extends Transform {
     this.check(type, rawName, linkName, mode)
     this.members++
     this.onMember?.({ path: memberPath(rawName), kind: memberKind(type), size: type === '1' ? 0 : size })
-    if (this.memberNames) {
-      const name = rawName.replace(/^(\.\/)+/, '').replace(/\/+$/, '')
-      if (name !== '' && name !== '.') this.memberNames.push(name)
-    }
     this.dataLeft = type === '0' || type === '\u0000' || type === '7' || type === 'D' ? Math.ceil(size / BLOCK) * BLOCK : 0
   }
 
